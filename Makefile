@@ -1,0 +1,78 @@
+# The one entry point for people and CI. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        ?= .venv
+PYTHON      ?= python3
+PY          := $(VENV)/bin/python
+PIP_STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+ENV         ?= prod
+PYTEST_ARGS ?=
+
+# Debian packages the local stack and the tests use; installed only when missing.
+APT_PACKAGES := postgresql chromium fonts-liberation util-linux
+
+.PHONY: help setup apt venv sdk-deps demo up test test-fast test-python test-sdk test-terraform \
+        lint bench plan apply package test-host clean
+
+help: ## List the targets.
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+setup: apt venv sdk-deps ## Install everything the stack and tests need (idempotent).
+
+apt: ## Install missing Debian packages (needs root or sudo).
+	@bash scripts/apt-install.sh $(APT_PACKAGES)
+
+venv: $(PIP_STAMP)
+$(PIP_STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==25.3
+	$(PY) -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+sdk-deps: ## Install the SDK's npm packages from its lock file.
+	@cd sdk && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+demo: setup ## Run the whole local stack with simulated shoppers; prints the URLs.
+	$(VENV)/bin/clickstream up --demo
+
+up: setup ## Run the local stack without simulated shoppers.
+	$(VENV)/bin/clickstream up
+
+test: setup test-python test-sdk test-terraform ## Every test (what CI runs).
+
+test-fast: venv ## Only the fast unit tests.
+	$(VENV)/bin/pytest -q -m "not slow" tests/unit $(PYTEST_ARGS)
+
+test-python: venv
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+test-sdk: sdk-deps
+	cd sdk && npm test
+
+test-terraform: ## Offline Terraform checks: fmt, validate, terraform test, checkov.
+	bash terraform/tests/run.sh
+
+lint: venv ## One lint command for every language.
+	$(VENV)/bin/ruff check lambdas tests bench
+	$(VENV)/bin/ruff format --check lambdas tests bench
+	$(VENV)/bin/mypy lambdas/clickstream
+	cd sdk && npm run lint
+	terraform fmt -check -recursive terraform
+
+bench: venv ## Run the benchmarks (prints rates and ratios).
+	$(PY) bench/ingest.py
+	$(PY) bench/etl.py --events 200000
+	bash bench/sdk_size.sh
+
+package: venv ## Build the Lambda zips for arm64 into build/.
+	bash scripts/package-lambdas.sh
+
+plan: package ## terraform plan for ENV (prod or dev).
+	cd terraform/envs/$(ENV) && terraform init && terraform plan -out=tfplan
+
+apply: ## terraform apply of the plan made by `make plan`.
+	cd terraform/envs/$(ENV) && terraform apply tfplan
+
+clean: ## Remove local state, builds and caches.
+	rm -rf .local build sdk/dist .pytest_cache .hypothesis

@@ -1,0 +1,46 @@
+"""Local-stack subcommands: `clickstream up`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from clickstream.local.stack import StackSettings, run_until_signalled
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    up = subparsers.add_parser(
+        "up", help="start the whole local stack on 127.0.0.1 until Ctrl-C / SIGTERM"
+    )
+    defaults = StackSettings()
+    up.add_argument("--state-dir", type=Path, default=defaults.state_dir)
+    up.add_argument("--aws-port", type=int, default=defaults.aws_port, help="moto server (0 = any)")
+    up.add_argument("--api-port", type=int, default=defaults.api_port, help="ingest API (0 = any)")
+    up.add_argument("--site-port", type=int, default=defaults.site_port, help="demo store (0 = any)")
+    up.add_argument("--pg-port", type=int, default=defaults.pg_port, help="PostgreSQL (0 = any)")
+    up.add_argument(
+        "--dashboard-port", type=int, default=defaults.dashboard_port, help="Shiny (0 = any)"
+    )
+    up.add_argument(
+        "--etl-interval",
+        type=float,
+        default=defaults.etl_interval_seconds,
+        help="seconds between scheduled ETL runs (EventBridge's rate locally)",
+    )
+    up.add_argument("--demo", action="store_true", help="also run simulated shoppers")
+    up.set_defaults(handler=_up)
+
+
+def _up(args: argparse.Namespace) -> int:
+    settings = StackSettings(
+        state_dir=args.state_dir,
+        aws_port=args.aws_port,
+        api_port=args.api_port,
+        site_port=args.site_port,
+        pg_port=args.pg_port,
+        dashboard_port=args.dashboard_port,
+        etl_interval_seconds=args.etl_interval,
+        demo=args.demo,
+    )
+    run_until_signalled(settings)
+    return 0
