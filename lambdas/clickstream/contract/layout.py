@@ -1,0 +1,49 @@
+"""Names that code, Terraform and the SDK must agree on; tests check that they do.
+
+Terraform cannot import Python, so tests/unit/test_infra_agreement.py reads
+these constants and the .tf files and fails when the two drift apart.
+"""
+
+from __future__ import annotations
+
+INGEST_METHOD = "POST"
+INGEST_PATH = "/v1/events"
+INGEST_ROUTE_KEY = f"{INGEST_METHOD} {INGEST_PATH}"
+
+# Raw objects are partitioned by server receive time (UTC), one object per request batch.
+RAW_PARTITION_FORMAT = "year={year:04d}/month={month:02d}/day={day:02d}/hour={hour:02d}/"
+RAW_OBJECT_PREFIX = "events-"
+COMPACTED_OBJECT_PREFIX = "compacted-"
+RAW_OBJECT_SUFFIX = ".ndjson.gz"
+
+# Bucket names are <project>-<environment>-raw-<account id>, e.g. clickstream-prod-raw-123456789012.
+RAW_BUCKET_NAME_PATTERN = r"^[a-z0-9-]{3,20}-(prod|dev|staging|local)-raw(-[0-9]{12})?$"
+
+# Lambda entry points, as Terraform's `handler` argument spells them.
+INGEST_HANDLER = "clickstream.ingest.handler.lambda_handler"
+ETL_HANDLER = "clickstream.etl.handler.lambda_handler"
+COMPACT_HANDLER = "clickstream.etl.compact.lambda_handler"
+
+# Environment variables each function reads. *_PARAM names an SSM SecureString
+# parameter (production); the plain variable holds the value itself (local stack).
+INGEST_ENVIRONMENT = (
+    "RAW_BUCKET",
+    "DLQ_URL",
+    "ALLOWED_ORIGINS",
+    "COGNITO_USER_POOL_ID",
+    "COGNITO_CLIENT_ID",
+    "SITE_KEYS_PARAM",
+    "PII_HASH_KEY_PARAM",
+    "MAX_BATCH_EVENTS",
+    "MAX_BODY_BYTES",
+)
+ETL_ENVIRONMENT = (
+    "RAW_BUCKET",
+    "DATABASE_URL_PARAM",
+    "SNS_TOPIC_ARN",
+    "ETL_GRACE_HOURS",
+    "ETL_TIME_BUDGET_SECONDS",
+)
+
+# EventBridge Scheduler expression of the ETL in production (the local stack runs every minute).
+ETL_SCHEDULE_EXPRESSION = "rate(1 hour)"
