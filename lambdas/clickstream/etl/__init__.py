@@ -1,0 +1,1 @@
+"""The batch ETL: raw S3 partitions -> validated, deduplicated PostgreSQL warehouse."""
