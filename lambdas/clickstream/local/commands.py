@@ -16,7 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     up.add_argument("--state-dir", type=Path, default=defaults.state_dir)
     up.add_argument("--aws-port", type=int, default=defaults.aws_port, help="moto server (0 = any)")
     up.add_argument("--api-port", type=int, default=defaults.api_port, help="ingest API (0 = any)")
-    up.add_argument("--site-port", type=int, default=defaults.site_port, help="demo store (0 = any)")
+    up.add_argument(
+        "--site-port", type=int, default=defaults.site_port, help="demo store (0 = any)"
+    )
     up.add_argument("--pg-port", type=int, default=defaults.pg_port, help="PostgreSQL (0 = any)")
     up.add_argument(
         "--dashboard-port", type=int, default=defaults.dashboard_port, help="Shiny (0 = any)"

@@ -117,7 +117,10 @@ class LocalStack:
         self.settings.resolve_ports()
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
         self.settings.env_file.unlink(missing_ok=True)
-        self.env = {"STACK_STATE_DIR": str(self.settings.state_dir.resolve()), **self.settings.extra}
+        self.env = {
+            "STACK_STATE_DIR": str(self.settings.state_dir.resolve()),
+            **self.settings.extra,
+        }
         try:
             for spec in self.component_specs:
                 component = load_component(spec)

@@ -1,0 +1,1 @@
+"""The ingest Lambda: authenticate, validate, enrich, anonymise and store events."""

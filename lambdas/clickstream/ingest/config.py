@@ -1,0 +1,87 @@
+"""Ingest configuration from the Lambda environment, read once per process.
+
+Secrets come from SSM Parameter Store in production (`*_PARAM` names a
+SecureString parameter); the local stack passes the values directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import boto3
+
+DEFAULT_MAX_BATCH_EVENTS = 100
+DEFAULT_MAX_BODY_BYTES = 256 * 1024
+DEFAULT_MAX_EVENT_BYTES = 32 * 1024
+DEFAULT_DEDUPE_TTL_S = 600
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    raw_bucket: str
+    dlq_url: str
+    allowed_origins: frozenset[str]
+    site_keys: tuple[str, ...]
+    pii_hash_key: bytes
+    cognito_issuer: str | None
+    cognito_client_id: str | None
+    cognito_jwks_url: str | None
+    max_batch_events: int = DEFAULT_MAX_BATCH_EVENTS
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    dedupe_ttl_s: float = DEFAULT_DEDUPE_TTL_S
+
+    def origin_allowed(self, origin: str) -> bool:
+        return "*" in self.allowed_origins or origin in self.allowed_origins
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> IngestConfig:
+        def required(name: str) -> str:
+            value = environ.get(name)
+            if not value:
+                raise ConfigurationError(f"environment variable {name} is not set")
+            return value
+
+        def secret(name: str) -> str:
+            if environ.get(name):
+                return environ[name]
+            parameter = environ.get(f"{name}_PARAM")
+            if not parameter:
+                raise ConfigurationError(f"set {name} or {name}_PARAM (an SSM SecureString name)")
+            response = boto3.client("ssm").get_parameter(Name=parameter, WithDecryption=True)
+            value: str = response["Parameter"]["Value"]
+            return value
+
+        pool_id = environ.get("COGNITO_USER_POOL_ID")
+        region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        issuer = environ.get("COGNITO_ISSUER") or (
+            f"https://cognito-idp.{region}.amazonaws.com/{pool_id}" if pool_id else None
+        )
+        jwks_url = environ.get("COGNITO_JWKS_URL") or (
+            f"{issuer}/.well-known/jwks.json" if issuer else None
+        )
+        origins = frozenset(
+            origin.strip().rstrip("/")
+            for origin in environ.get("ALLOWED_ORIGINS", "").split(",")
+            if origin.strip()
+        )
+        return cls(
+            raw_bucket=required("RAW_BUCKET"),
+            dlq_url=required("DLQ_URL"),
+            allowed_origins=origins,
+            site_keys=tuple(key.strip() for key in secret("SITE_KEYS").split(",") if key.strip()),
+            pii_hash_key=secret("PII_HASH_KEY").encode("utf-8"),
+            cognito_issuer=issuer,
+            cognito_client_id=environ.get("COGNITO_CLIENT_ID") or None,
+            cognito_jwks_url=jwks_url,
+            max_batch_events=int(environ.get("MAX_BATCH_EVENTS", DEFAULT_MAX_BATCH_EVENTS)),
+            max_body_bytes=int(environ.get("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+            max_event_bytes=int(environ.get("MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES)),
+            dedupe_ttl_s=float(environ.get("DEDUPE_TTL_SECONDS", DEFAULT_DEDUPE_TTL_S)),
+        )

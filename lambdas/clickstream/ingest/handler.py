@@ -1,0 +1,122 @@
+"""The ingest Lambda entry point: API Gateway HTTP API (payload format 2.0) in and out."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import boto3
+import orjson
+from aws_lambda_powertools.metrics import MetricUnit
+
+from clickstream.ingest.auth import Authenticator, CognitoVerifier
+from clickstream.ingest.config import IngestConfig
+from clickstream.ingest.service import IngestRequest, IngestResult, IngestService
+from clickstream.ingest.storage import RawEventStore, S3Sink, SqsDeadLetterQueue
+from clickstream.observability import get_logger, get_metrics
+
+logger = get_logger("ingest")
+metrics = get_metrics("ingest")
+
+
+@cache
+def service() -> IngestService:
+    """Built on the first request of each Lambda instance and reused after."""
+    config = IngestConfig.from_environment()
+    verifier = (
+        CognitoVerifier(config.cognito_issuer, config.cognito_client_id, config.cognito_jwks_url)
+        if config.cognito_issuer and config.cognito_client_id and config.cognito_jwks_url
+        else None
+    )
+    return IngestService(
+        config=config,
+        authenticator=Authenticator(config.site_keys, verifier),
+        store=RawEventStore(S3Sink(boto3.client("s3"), config.raw_bucket)),
+        dead_letters=SqsDeadLetterQueue(boto3.client("sqs"), config.dlq_url),
+    )
+
+
+def parse_http_api_event(event: dict[str, Any]) -> IngestRequest:
+    context = event.get("requestContext") or {}
+    http = context.get("http") or {}
+    headers = {
+        str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()
+    }
+    raw_body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(raw_body, validate=True)
+        except (binascii.Error, ValueError):
+            body = raw_body.encode("utf-8", "replace")
+    else:
+        body = raw_body.encode("utf-8", "surrogatepass") if isinstance(raw_body, str) else b""
+    epoch_ms = context.get("timeEpoch")
+    received_at = (
+        datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+        if isinstance(epoch_ms, int | float)
+        else datetime.now(UTC)
+    )
+    return IngestRequest(
+        method=str(http.get("method", "")).upper(),
+        path=str(event.get("rawPath") or http.get("path") or ""),
+        headers=headers,
+        body=body,
+        request_id=str(context.get("requestId") or ""),
+        received_at=received_at,
+    )
+
+
+def to_http_api_response(result: IngestResult) -> dict[str, Any]:
+    return {
+        "statusCode": result.status,
+        "headers": {"content-type": "application/json", **result.headers},
+        "body": orjson.dumps(result.body).decode(),
+        "isBase64Encoded": False,
+    }
+
+
+def _publish_metrics(result: IngestResult) -> None:
+    metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=result.stored)
+    metrics.add_metric(name="EventsDuplicate", unit=MetricUnit.Count, value=result.duplicates)
+    metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=result.rejected)
+    metrics.add_metric(name="DlqSends", unit=MetricUnit.Count, value=result.dlq_sends)
+    metrics.add_metric(name="BotEvents", unit=MetricUnit.Count, value=result.bots)
+    metrics.add_metric(
+        name="UntrustedUserIds", unit=MetricUnit.Count, value=result.untrusted_user_ids
+    )
+    metrics.add_metric(
+        name="StorageFailures", unit=MetricUnit.Count, value=int(result.storage_failed)
+    )
+
+
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    started = datetime.now(UTC)
+    request = parse_http_api_event(event)
+    try:
+        result = service().handle(request)
+    except Exception:
+        # A bug of ours, never the client's: answer clearly and keep the evidence.
+        logger.exception("unhandled error", request_id=request.request_id)
+        result = IngestResult(
+            status=500,
+            body={"error": "internal_error", "message": "unexpected server error; retry later"},
+            error_code="internal_error",
+        )
+    _publish_metrics(result)
+    logger.info(
+        "request done",
+        request_id=request.request_id,
+        status=result.status,
+        error_code=result.error_code,
+        stored=result.stored,
+        duplicates=result.duplicates,
+        rejected=result.rejected,
+        dlq_sends=result.dlq_sends,
+        object_key=result.object_key,
+        ms=round((datetime.now(UTC) - started).total_seconds() * 1000, 2),
+    )
+    return to_http_api_response(result)
