@@ -1,0 +1,38 @@
+/** `<script defer src="clickstream.full.js">` exposes the full API as `window.clickstream`. */
+import {
+  addToCart,
+  checkout,
+  clickProduct,
+  consent,
+  dropped,
+  event,
+  flush,
+  identify,
+  init,
+  page,
+  purchase,
+  reset,
+  search,
+  track,
+  viewList,
+  viewProduct,
+} from './full';
+
+(window as unknown as { clickstream: object }).clickstream = {
+  init,
+  page,
+  track,
+  event,
+  identify,
+  reset,
+  flush,
+  consent,
+  dropped,
+  viewProduct,
+  viewList,
+  clickProduct,
+  search,
+  addToCart,
+  checkout,
+  purchase,
+};

@@ -1,0 +1,159 @@
+/**
+ * The tracker: builds events, queues them, and sends batches by size, by
+ * time and at page hide. One tracker per page, so its state is module-level
+ * (smaller than a class once minified).
+ */
+import { ANON_KEY, OPT_OUT_KEY, SESSION_KEY, anonymousId, isoNow, sessionId, store, subject, uuid } from './identity';
+import { backoff, beacon, envelope, INGEST_PATH, post } from './transport';
+import type { ClickstreamEvent, Config, EventFields, EventType, Hooks, Props } from './types';
+
+export const hooks: Hooks = {};
+
+let config: Config;
+let url = '';
+let queue: ClickstreamEvent[] = [];
+let timer: ReturnType<typeof setTimeout> | 0 = 0;
+let sending = false;
+let failures = 0;
+let optedOut = false;
+let idToken: string | null | undefined;
+let lastPage = '';
+
+const token = (): string | null | undefined => config.getToken?.() || idToken;
+
+function schedule(ms: number): void {
+  clearTimeout(timer);
+  timer = setTimeout(flush, ms);
+}
+
+/**
+ * Send what is queued. At page hide (`hiding`) the batch goes by
+ * sendBeacon, which outlives the page; otherwise by fetch with keepalive,
+ * one request at a time so that events arrive in order. Offline, nothing is
+ * attempted: the `online` event flushes.
+ */
+export function flush(hiding?: boolean): void {
+  if (!queue.length || (sending && !hiding) || !navigator.onLine) return;
+  clearTimeout(timer);
+  const batch = queue.splice(0, config.batchSize);
+  const auth = token();
+  const body = envelope(batch, auth, config.apiKey);
+  if (hiding && beacon(url, body)) {
+    hooks.done?.(batch);
+    return flush(true);
+  }
+  sending = true;
+  post(url, body, auth, config.apiKey).then((settled) => {
+    sending = false;
+    if (settled) {
+      failures = 0;
+      hooks.done?.(batch);
+      if (queue.length) schedule(0);
+    } else {
+      queue.unshift(...batch);
+      schedule(backoff(failures++));
+    }
+  });
+}
+
+/** Queue one event of any type with extra contract fields (ecom, props, engaged_ms). */
+export function event(type: EventType, fields?: EventFields): void {
+  if (optedOut) return;
+  const auth = token();
+  const user = auth && subject(auth);
+  const { width, height } = screen;
+  const e: ClickstreamEvent = {
+    event_id: uuid(),
+    ts: isoNow(),
+    event_type: type,
+    session_id: sessionId((config.sessionMinutes as number) * 60000),
+    anonymous_id: anonymousId(),
+    page_url: location.href.slice(0, 2048),
+    page_title: document.title.slice(0, 256),
+    referrer: document.referrer.slice(0, 2048),
+    device: {
+      type: width < 768 ? 'mobile' : width < 1024 ? 'tablet' : 'desktop',
+      screen_width: width,
+      screen_height: height,
+      language: navigator.language,
+    },
+    ...fields,
+  };
+  if (user) e.user_id = user;
+  queue.push(e);
+  hooks.add?.(e);
+  if (queue.length >= (config.batchSize as number)) flush();
+  else if (!timer) schedule(config.flushMs as number);
+}
+
+export const track = (type: EventType, props?: Props): void => event(type, props && { props });
+
+/** A page view; automatic ones skip repeats of the same URL (replaceState, hash-only changes). */
+export function page(): void {
+  lastPage = location.pathname + location.search;
+  event('view');
+}
+
+/** Sign-in: later events carry the token's `sub` as user_id and the token as credential. */
+export function identify(cognitoIdToken: string): void {
+  idToken = cognitoIdToken;
+}
+
+/** Sign-out: forget the user and start a fresh anonymous identity and session. */
+export function reset(): void {
+  idToken = undefined;
+  store(ANON_KEY, null);
+  store(SESSION_KEY, null);
+}
+
+/**
+ * The consent switch. `false` stops all sending, drops queued events and
+ * clears the ids, and is remembered; `true` allows tracking again.
+ */
+export function consent(granted: boolean): void {
+  optedOut = !granted;
+  store(OPT_OUT_KEY, granted ? null : '1');
+  if (!granted) {
+    queue = [];
+    reset();
+    hooks.clear?.();
+  }
+}
+
+/** Put events saved by an earlier page (offline queue) in front of this page's, and send them. */
+export function restore(saved: ClickstreamEvent[]): void {
+  // Only events stamped before this page started: the rest are this page's own, already queued.
+  const started = new Date(performance.timeOrigin).toISOString();
+  queue.unshift(...saved.filter((e) => e.ts < started));
+  flush();
+}
+
+export function init(options: Config): void {
+  config = { batchSize: 10, flushMs: 1000, sessionMinutes: 30, ...options };
+  url = config.endpoint.replace(/\/$/, '') + INGEST_PATH;
+  optedOut = !!(
+    store(OPT_OUT_KEY) ||
+    (config.respectDnt && (navigator.doNotTrack == '1' || (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl))
+  );
+  addEventListener('online', () => {
+    failures = 0;
+    flush();
+  });
+  // visibilitychange is the last event mobile browsers reliably fire; pagehide covers older Safari.
+  for (const type of ['visibilitychange', 'pagehide']) {
+    addEventListener(type, () => document.visibilityState === 'hidden' && flush(true));
+  }
+  if (config.autoPageviews !== false) {
+    const onChange = (): void => {
+      if (location.pathname + location.search !== lastPage) page();
+    };
+    // Like Plausible, only pushState navigates; replaceState merely edits the current entry.
+    const pushState = history.pushState;
+    history.pushState = function (this: History, ...args: Parameters<History['pushState']>) {
+      pushState.apply(this, args);
+      onChange();
+    };
+    addEventListener('popstate', onChange);
+    page();
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * How events leave the page: one POST per batch, as the ingest API's batch
+ * envelope. Credentials ride in headers for fetch and inside the envelope for
+ * sendBeacon, which cannot set headers.
+ */
+import { isoNow } from './identity';
+import type { ClickstreamEvent } from './types';
+
+export const INGEST_PATH = '/v1/events';
+export const BACKOFF_BASE_MS = 1000;
+export const BACKOFF_CAP_MS = 60000;
+
+/**
+ * Delay before retry number `attempt` (0-based): "full jitter", a uniform
+ * draw in [0, min(cap, base * 2^attempt)), so that many browsers that failed
+ * together do not come back together.
+ */
+export const backoff = (attempt: number, random = Math.random()): number =>
+  random * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+
+export const envelope = (events: ClickstreamEvent[], token?: string | null, apiKey?: string): string =>
+  JSON.stringify({ events, sent_at: isoNow(), [token ? 'id_token' : 'api_key']: token || apiKey });
+
+/** Hand the batch to the browser for sending during page unload; false when it refused. */
+export const beacon = (url: string, body: string): boolean =>
+  navigator.sendBeacon(url, new Blob([body], { type: 'text/plain' }));
+
+/**
+ * Send by fetch; resolves true when the events are settled (stored, or
+ * definitively refused) and false when they should go again later (network
+ * error, 429, 5xx): the same events with the same event_ids, which the API
+ * dedupes.
+ */
+export const post = (url: string, body: string, token?: string | null, apiKey?: string): Promise<boolean> =>
+  fetch(url, {
+    method: 'POST',
+    body,
+    keepalive: true,
+    headers: {
+      'content-type': 'application/json',
+      [token ? 'authorization' : 'x-api-key']: token ? 'Bearer ' + token : (apiKey as string),
+    },
+  }).then(
+    (response) =>
+      response.status !== 429 &&
+      response.status < 500 &&
+      // Any other 4xx is a bug in the integration: retrying cannot fix it.
+      (response.ok || console.error('clickstream', response.status), true),
+    () => false,
+  );
