@@ -1,0 +1,48 @@
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = "${var.name}-ingest"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+# Raw writes come from the raw_store's prefix-scoped policy; this inline policy is
+# everything else the function needs, each on one ARN.
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.function.arn}:*"]
+  }
+
+  statement {
+    sid       = "SendRejectedEvents"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.dlq.arn]
+  }
+
+  statement {
+    sid       = "ReadOwnSecrets"
+    actions   = ["ssm:GetParameter"]
+    resources = [var.site_keys_parameter_arn, var.pii_hash_key_parameter_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "ingest"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}
+
+resource "aws_iam_role_policy_attachment" "write_raw" {
+  role       = aws_iam_role.this.name
+  policy_arn = var.write_raw_policy_arn
+}

@@ -1,0 +1,100 @@
+data "aws_region" "current" {}
+
+locals {
+  function_name = "${var.name}-ingest"
+  # clickstream.contract.layout.INGEST_ROUTE_KEY; tests/unit/test_infra_agreement.py checks it.
+  route_key = "POST /v1/events"
+  # Same headers the local API adapter allows (clickstream.local.api_gateway.CORS_ALLOW_HEADERS).
+  cors_allow_headers = ["content-type", "authorization", "x-api-key"]
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_117:The ingest only talks to public AWS APIs (S3, SQS, SSM, Cognito JWKS); a VPC would add NAT or endpoint cost to the hottest path for no isolation gain.
+  #checkov:skip=CKV_AWS_173:The environment holds names and limits only; secrets are SSM SecureString parameters read at cold start.
+  #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile and a signed artifact pipeline; the zip is built reproducibly from pinned dependencies and referenced by hash.
+  function_name                  = local.function_name
+  description                    = "Validates, enriches and stores clickstream batches (POST /v1/events)."
+  role                           = aws_iam_role.this.arn
+  runtime                        = "python3.11"
+  architectures                  = ["arm64"]
+  handler                        = "clickstream.ingest.handler.lambda_handler"
+  filename                       = var.package_path
+  source_code_hash               = fileexists(var.package_path) ? filebase64sha256(var.package_path) : null
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout_seconds
+  reserved_concurrent_executions = var.reserved_concurrency
+
+  environment {
+    variables = {
+      RAW_BUCKET           = var.raw_bucket_id
+      DLQ_URL              = aws_sqs_queue.dlq.url
+      ALLOWED_ORIGINS      = join(",", var.allowed_origins)
+      COGNITO_USER_POOL_ID = var.cognito_user_pool_id
+      COGNITO_CLIENT_ID    = var.cognito_client_id
+      SITE_KEYS_PARAM      = var.site_keys_parameter_name
+      PII_HASH_KEY_PARAM   = var.pii_hash_key_parameter_name
+      MAX_BATCH_EVENTS     = tostring(var.max_batch_events)
+      MAX_BODY_BYTES       = tostring(var.max_body_bytes)
+      LOG_LEVEL            = var.log_level
+    }
+  }
+
+  # Only asynchronous invocations use this; API Gateway invokes synchronously and the
+  # handler itself sends refused events to the same queue with their reason.
+  dead_letter_config {
+    target_arn = aws_sqs_queue.dlq.arn
+  }
+
+  tracing_config {
+    mode = "PassThrough"
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.function.name
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.this, aws_iam_role_policy_attachment.write_raw]
+}
+
+resource "aws_cloudwatch_log_group" "function" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs already encrypts at rest; logs carry hashed identifiers only, so a CMK adds cost without a threat it mitigates.
+  #checkov:skip=CKV_AWS_338:Operational logs are useful for weeks; the raw bucket is the long-term record. Retention is a variable.
+  name              = "/aws/lambda/${local.function_name}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+# Every event the ingest refuses lands here with its reason (nothing is dropped);
+# `clickstream dlq replay` drains it. 14 days is SQS's maximum retention.
+resource "aws_sqs_queue" "dlq" {
+  name                      = "${var.name}-ingest-dlq"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
+data "aws_iam_policy_document" "dlq" {
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["sqs:*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    resources = [aws_sqs_queue.dlq.arn]
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "dlq" {
+  queue_url = aws_sqs_queue.dlq.id
+  policy    = data.aws_iam_policy_document.dlq.json
+}

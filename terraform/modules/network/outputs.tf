@@ -1,0 +1,54 @@
+output "vpc_id" {
+  description = "ID of the VPC."
+  value       = aws_vpc.this.id
+}
+
+output "vpc_cidr_block" {
+  description = "IPv4 CIDR of the VPC."
+  value       = aws_vpc.this.cidr_block
+}
+
+output "public_subnet_ids" {
+  description = "Public subnets (ALB and NAT only)."
+  value       = aws_subnet.public[*].id
+}
+
+output "private_subnet_ids" {
+  description = "Private subnets (warehouse EC2, ETL Lambda, endpoints)."
+  value       = aws_subnet.private[*].id
+}
+
+output "security_group_alb_id" {
+  description = "Security group of the dashboard ALB."
+  value       = aws_security_group.alb.id
+}
+
+output "security_group_dashboard_id" {
+  description = "Security group of whatever serves the Shiny dashboard (the warehouse host today)."
+  value       = aws_security_group.dashboard.id
+}
+
+output "security_group_warehouse_id" {
+  description = "Security group of the PostgreSQL warehouse host."
+  value       = aws_security_group.warehouse.id
+}
+
+output "security_group_etl_id" {
+  description = "Security group of the ETL and compactor Lambdas."
+  value       = aws_security_group.etl.id
+}
+
+output "vpc_endpoint_s3_id" {
+  description = "ID of the S3 gateway endpoint (bucket policies may pin aws:sourceVpce to it)."
+  value       = aws_vpc_endpoint.s3.id
+}
+
+output "nat_gateway_public_ip" {
+  description = "Public IP of the NAT gateway, or null when private_egress is endpoints."
+  value       = local.use_nat ? aws_eip.nat[0].public_ip : null
+}
+
+output "postgres_port" {
+  description = "PostgreSQL port the security groups open."
+  value       = var.postgres_port
+}

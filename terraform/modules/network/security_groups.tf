@@ -1,0 +1,200 @@
+# The whole security-group graph of the stack lives here so one file answers
+# "who can reach PostgreSQL?": only the ETL Lambda's group and the dashboard's group.
+# Nothing allows SSH (port 22) from anywhere: operators use SSM Session Manager.
+
+resource "aws_security_group" "alb" {
+  name        = "${var.name}-alb"
+  description = "Dashboard ALB: HTTPS (and HTTP redirect) from the allowed CIDRs, forwards to the dashboard host only."
+  vpc_id      = aws_vpc.this.id
+  tags        = merge(var.tags, { Name = "${var.name}-alb" })
+}
+
+resource "aws_security_group" "dashboard" {
+  name        = "${var.name}-dashboard"
+  description = "Shiny behind Nginx: reachable from the ALB only; may read PostgreSQL."
+  vpc_id      = aws_vpc.this.id
+  tags        = merge(var.tags, { Name = "${var.name}-dashboard" })
+}
+
+resource "aws_security_group" "warehouse" {
+  name        = "${var.name}-warehouse"
+  description = "PostgreSQL warehouse: accepts the ETL Lambda and dashboard groups only."
+  vpc_id      = aws_vpc.this.id
+  tags        = merge(var.tags, { Name = "${var.name}-warehouse" })
+}
+
+resource "aws_security_group" "etl" {
+  name        = "${var.name}-etl"
+  description = "ETL and compactor Lambdas: egress to PostgreSQL, S3 and AWS APIs only."
+  vpc_id      = aws_vpc.this.id
+  tags        = merge(var.tags, { Name = "${var.name}-etl" })
+}
+
+resource "aws_security_group" "endpoints" {
+  name        = "${var.name}-endpoints"
+  description = "Interface VPC endpoints: HTTPS from inside the VPC."
+  vpc_id      = aws_vpc.this.id
+  tags        = merge(var.tags, { Name = "${var.name}-endpoints" })
+}
+
+# --- ALB ---------------------------------------------------------------------
+
+resource "aws_vpc_security_group_ingress_rule" "alb_https" {
+  for_each = toset(var.alb_ingress_cidrs)
+
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTPS to the Cognito-authenticated dashboard"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = each.key
+  tags              = var.tags
+}
+
+resource "aws_vpc_security_group_ingress_rule" "alb_http" {
+  #checkov:skip=CKV_AWS_260:Port 80 on the ALB only answers with a 301 to HTTPS (see dashboard_access); closing it would break typed-in http:// links.
+  for_each = toset(var.alb_ingress_cidrs)
+
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTP, redirected to HTTPS by the listener"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+  cidr_ipv4         = each.key
+  tags              = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "alb_to_dashboard" {
+  security_group_id            = aws_security_group.alb.id
+  description                  = "Forward to Nginx on the dashboard host"
+  ip_protocol                  = "tcp"
+  from_port                    = var.dashboard_port
+  to_port                      = var.dashboard_port
+  referenced_security_group_id = aws_security_group.dashboard.id
+  tags                         = var.tags
+}
+
+# The ALB's authenticate-cognito action calls the Cognito token endpoint from the ALB
+# nodes, which needs outbound HTTPS to the internet.
+resource "aws_vpc_security_group_egress_rule" "alb_to_cognito" {
+  security_group_id = aws_security_group.alb.id
+  description       = "Cognito token endpoint for authenticate-cognito"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+  tags              = var.tags
+}
+
+# --- Dashboard host ----------------------------------------------------------
+
+resource "aws_vpc_security_group_ingress_rule" "dashboard_from_alb" {
+  security_group_id            = aws_security_group.dashboard.id
+  description                  = "Nginx from the ALB only"
+  ip_protocol                  = "tcp"
+  from_port                    = var.dashboard_port
+  to_port                      = var.dashboard_port
+  referenced_security_group_id = aws_security_group.alb.id
+  tags                         = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "dashboard_to_postgres" {
+  security_group_id            = aws_security_group.dashboard.id
+  description                  = "Read-only dashboard role to PostgreSQL"
+  ip_protocol                  = "tcp"
+  from_port                    = var.postgres_port
+  to_port                      = var.postgres_port
+  referenced_security_group_id = aws_security_group.warehouse.id
+  tags                         = var.tags
+}
+
+# --- Warehouse host ----------------------------------------------------------
+
+resource "aws_vpc_security_group_ingress_rule" "postgres_from_etl" {
+  security_group_id            = aws_security_group.warehouse.id
+  description                  = "PostgreSQL from the ETL Lambda"
+  ip_protocol                  = "tcp"
+  from_port                    = var.postgres_port
+  to_port                      = var.postgres_port
+  referenced_security_group_id = aws_security_group.etl.id
+  tags                         = var.tags
+}
+
+resource "aws_vpc_security_group_ingress_rule" "postgres_from_dashboard" {
+  security_group_id            = aws_security_group.warehouse.id
+  description                  = "PostgreSQL from the dashboard group"
+  ip_protocol                  = "tcp"
+  from_port                    = var.postgres_port
+  to_port                      = var.postgres_port
+  referenced_security_group_id = aws_security_group.dashboard.id
+  tags                         = var.tags
+}
+
+# HTTPS out: SSM agent, CloudWatch agent, S3 backups and (through NAT) Debian packages.
+resource "aws_vpc_security_group_egress_rule" "warehouse_https" {
+  security_group_id = aws_security_group.warehouse.id
+  description       = "HTTPS to AWS APIs and package mirrors"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+  tags              = var.tags
+}
+
+# --- ETL Lambda --------------------------------------------------------------
+
+resource "aws_vpc_security_group_egress_rule" "etl_to_postgres" {
+  security_group_id            = aws_security_group.etl.id
+  description                  = "COPY and upsert into the warehouse"
+  ip_protocol                  = "tcp"
+  from_port                    = var.postgres_port
+  to_port                      = var.postgres_port
+  referenced_security_group_id = aws_security_group.warehouse.id
+  tags                         = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "etl_to_s3" {
+  security_group_id = aws_security_group.etl.id
+  description       = "Raw bucket through the S3 gateway endpoint"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.s3.prefix_list_id
+  tags              = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "etl_to_endpoints" {
+  count = local.use_endpoints ? 1 : 0
+
+  security_group_id            = aws_security_group.etl.id
+  description                  = "SSM, SNS and CloudWatch through interface endpoints"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.endpoints.id
+  tags                         = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "etl_to_nat" {
+  count = local.use_endpoints ? 0 : 1
+
+  security_group_id = aws_security_group.etl.id
+  description       = "SSM, SNS and CloudWatch APIs through the NAT gateway"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+  tags              = var.tags
+}
+
+# --- Interface endpoints -----------------------------------------------------
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_https" {
+  security_group_id = aws_security_group.endpoints.id
+  description       = "HTTPS from anything inside the VPC"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = aws_vpc.this.cidr_block
+  tags              = var.tags
+}
