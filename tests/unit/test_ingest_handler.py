@@ -1,0 +1,321 @@
+"""The ingest Lambda through its real entry point, with moto standing in for S3 and SQS."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from clickstream.ingest.handler import lambda_handler, service
+from clickstream.ingest.privacy import hash_identifier
+from clickstream.ingest.storage import StorageError
+from tests.unit.conftest import (
+    HASH_KEY,
+    SITE_ORIGIN,
+    IngestEnvironment,
+    http_api_event,
+    sample_event,
+)
+
+EMAIL = re.compile(r"[\w.+-]+(@|%40)[\w-]+\.\w+")
+
+
+def post(body: Any, context: Any, **kwargs: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+    raw = body if isinstance(body, str | bytes) else json.dumps(body)
+    response = lambda_handler(http_api_event(raw, **kwargs), context)
+    return response["statusCode"], json.loads(response["body"]), response["headers"]
+
+
+def fresh(name: str) -> dict[str, Any]:
+    event = copy.deepcopy(sample_event(name))
+    event["event_id"] = str(uuid.uuid4())
+    return event
+
+
+def test_a_batch_is_stored_as_one_object_in_the_hour_it_arrived(
+    ingest_env: IngestEnvironment, lambda_context: Any
+) -> None:
+    # Given three valid events whose client clocks say 2025, received 2025-10-18 12:34 UTC
+    events = [fresh("proposal_purchase"), fresh("direct_page_view"), fresh("search_with_pii")]
+    # When they are posted as one batch
+    status, body, _ = post({"events": events}, lambda_context, time_epoch_ms=1_760_790_896_000)
+    # Then all are accepted and land in one object under the receive-time partition
+    assert status == 202
+    assert body == {"accepted": 3, "duplicates": 0, "rejected": []}
+    keys = ingest_env.object_keys()
+    assert len(keys) == 1
+    assert re.fullmatch(
+        r"year=2025/month=10/day=18/hour=12/events-[0-9a-f-]{36}\.ndjson\.gz", keys[0]
+    )
+    stored = ingest_env.stored_records()
+    assert [r["event_id"] for r in stored] == [e["event_id"] for e in events]
+    assert all(r["received_at"] == "2025-10-18T12:34:56.000Z" for r in stored)
+
+
+def test_a_single_event_without_envelope_is_accepted(
+    ingest_env: IngestEnvironment, lambda_context: Any
+) -> None:
+    status, body, _ = post(fresh("direct_page_view"), lambda_context)
+    assert (status, body["accepted"]) == (202, 1)
+    assert len(ingest_env.stored_records()) == 1
+
+
+def test_invalid_events_go_to_the_dead_letter_queue_and_valid_ones_are_stored(
+    ingest_env: IngestEnvironment, lambda_context: Any
+) -> None:
+    good = fresh("direct_page_view")
+    bad_type = {**fresh("direct_page_view"), "event_type": "hover"}
+    not_an_object = ["a list"]
+    impossible_date = {**fresh("direct_page_view"), "ts": "2025-02-30T10:00:00Z"}
+    status, body, _ = post(
+        {"events": [good, bad_type, not_an_object, impossible_date]}, lambda_context
+    )
+    assert status == 202
+    assert body["accepted"] == 1
+    assert [(r["index"], r["reason"]) for r in body["rejected"]] == [
+        (1, "schema_violation"),
+        (2, "schema_violation"),
+        (3, "enrichment_failure"),
+    ]
+    assert "event_type" in body["rejected"][0]["detail"]
+    dead = ingest_env.dead_letters()
+    assert sorted((m["index"], m["reason"]) for m in dead) == [
+        (1, "schema_violation"),
+        (2, "schema_violation"),
+        (3, "enrichment_failure"),
+    ]
+    assert next(m for m in dead if m["index"] == 1)["payload"] == bad_type
+    assert [r["event_id"] for r in ingest_env.stored_records()] == [good["event_id"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "error", "dlq_reason"),
+    [
+        pytest.param("{not json", {}, 400, "malformed_json", "malformed_json", id="malformed JSON"),
+        pytest.param("[1, 2]", {}, 400, "invalid_body", "schema_violation", id="top-level array"),
+        pytest.param(
+            '{"events": []}', {}, 400, "invalid_envelope", "schema_violation", id="empty batch"
+        ),
+        pytest.param(
+            '{"events": 5}', {}, 400, "invalid_envelope", "schema_violation", id="events not a list"
+        ),
+        pytest.param(
+            '{"events": [{}], "x": 1}',
+            {},
+            400,
+            "invalid_envelope",
+            "schema_violation",
+            id="unknown envelope key",
+        ),
+        pytest.param(
+            "{}",
+            {"content-type": "application/xml"},
+            415,
+            "unsupported_content_type",
+            None,
+            id="xml",
+        ),
+        pytest.param(
+            "{}",
+            {"content-type": None},
+            415,
+            "unsupported_content_type",
+            None,
+            id="no content type",
+        ),
+        pytest.param(
+            "{}",
+            {"x-api-key": None},
+            401,
+            "missing_credentials",
+            "auth_failure",
+            id="no credentials",
+        ),
+        pytest.param(
+            "{}",
+            {"x-api-key": "guess"},
+            401,
+            "invalid_api_key",
+            "auth_failure",
+            id="wrong site key",
+        ),
+        pytest.param(
+            "{}",
+            {"authorization": "Basic abc"},
+            401,
+            "invalid_authorization",
+            "auth_failure",
+            id="basic auth",
+        ),
+        pytest.param(
+            "{}",
+            {"authorization": "Bearer x.y.z"},
+            401,
+            "invalid_token",
+            "auth_failure",
+            id="token without a pool",
+        ),
+        pytest.param(
+            "{}",
+            {"origin": "https://evil.example"},
+            403,
+            "forbidden_origin",
+            "forbidden_origin",
+            id="foreign origin",
+        ),
+    ],
+)
+def test_whole_request_errors_get_a_clear_status_and_are_dead_lettered(
+    ingest_env: IngestEnvironment,
+    lambda_context: Any,
+    body: str,
+    headers: dict[str, str],
+    status: int,
+    error: str,
+    dlq_reason: str | None,
+) -> None:
+    got_status, got_body, _ = post(body, lambda_context, headers=headers)
+    assert (got_status, got_body["error"]) == (status, error)
+    assert got_body["message"]
+    reasons = [m["reason"] for m in ingest_env.dead_letters()]
+    assert reasons == ([dlq_reason] if dlq_reason else [])
+    assert ingest_env.object_keys() == []
+
+
+def test_oversized_requests_are_refused_with_413(
+    ingest_env: IngestEnvironment, lambda_context: Any
+) -> None:
+    too_many = {"events": [fresh("direct_page_view") for _ in range(101)]}
+    status, body, _ = post(too_many, lambda_context)
+    assert (status, body["error"]) == (413, "too_many_events")
+    huge = {
+        "events": [{**fresh("direct_page_view"), "page_title": "x" * 200}] * 2 + ["y" * 300_000]
+    }
+    status, body, _ = post(huge, lambda_context)
+    assert (status, body["error"]) == (413, "payload_too_large")
+    dead = ingest_env.dead_letters()
+    assert [m["reason"] for m in dead] == ["size_violation", "size_violation"]
+    assert dead[1]["payload_truncated"] is True
+
+
+def test_wrong_route_and_method(ingest_env: IngestEnvironment, lambda_context: Any) -> None:
+    assert post("{}", lambda_context, path="/v1/other")[0] == 404
+    status, _, headers = post("{}", lambda_context, method="GET")
+    assert status == 405 and headers["allow"] == "POST"
+
+
+def test_text_plain_from_send_beacon_with_the_key_in_the_envelope(
+    ingest_env: IngestEnvironment, lambda_context: Any
+) -> None:
+    from tests.unit.conftest import SITE_KEY
+
+    envelope = {
+        "events": [fresh("direct_page_view")],
+        "api_key": SITE_KEY,
+        "sent_at": "2025-10-18T12:00:00Z",
+    }
+    status, body, _ = post(
+        envelope,
+        lambda_context,
+        headers={
+            "content-type": "text/plain;charset=UTF-8",
+            "x-api-key": None,
+            "origin": SITE_ORIGIN,
+        },
+    )
+    assert (status, body["accepted"]) == (202, 1)
+
+
+def test_retried_events_are_not_written_twice(
+    ingest_env: IngestEnvironment, lambda_context: Any
+) -> None:
+    events = [fresh("direct_page_view"), fresh("proposal_purchase")]
+    post({"events": events}, lambda_context)
+    status, body, _ = post({"events": [*events, events[0]]}, lambda_context)
+    assert status == 202
+    assert body == {"accepted": 3, "duplicates": 3, "rejected": []}
+    assert len(ingest_env.stored_records()) == 2
+
+
+def test_no_email_phone_or_raw_identifier_survives_into_s3(
+    ingest_env: IngestEnvironment, lambda_context: Any
+) -> None:
+    event = fresh("search_with_pii")
+    status, _, _ = post(
+        {"events": [event]},
+        lambda_context,
+        headers={
+            "x-forwarded-for": "198.51.100.23",
+            "cloudfront-viewer-address": "198.51.100.23:443",
+        },
+    )
+    assert status == 202
+    [record] = ingest_env.stored_records()
+    text = json.dumps(record)
+    assert not EMAIL.search(text)
+    assert not re.search(
+        r"\d{3}[\s%20.-]*\d{3}[\s%20.-]*\d{3}", text.replace(record["anonymous_id"], "")
+    )
+    assert "198.51.100.23" not in text
+    assert event["anonymous_id"] not in text
+    assert record["anonymous_id"] == hash_identifier(HASH_KEY.encode(), event["anonymous_id"])
+    assert record["user_id"] is None, "a user_id claimed without a token is not trusted"
+    assert "[email]" in record["props"]["search_query"]
+    assert "[phone]" in record["props"]["note"]
+    assert record["props"]["result_count"] == 3
+
+
+def test_enrichment_from_headers(ingest_env: IngestEnvironment, lambda_context: Any) -> None:
+    iphone = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+    )
+    event = fresh("proposal_purchase")
+    post(
+        {"events": [event]},
+        lambda_context,
+        headers={"user-agent": iphone, "cloudfront-viewer-country": "DE"},
+    )
+    [record] = ingest_env.stored_records()
+    assert record["geo"]["country"] == "DE"
+    assert record["ua"]["device_type"] == "mobile"
+    assert record["ua"]["os"] == "iOS"
+    assert record["is_bot"] is False
+    assert record["utm"]["campaign"] == "blackfriday"
+    assert record["clock_skew"] is None
+    assert record["auth"] == "site_key"
+
+
+def test_when_s3_fails_the_batch_is_parked_in_the_dead_letter_queue(
+    ingest_env: IngestEnvironment, lambda_context: Any
+) -> None:
+    events = [fresh("direct_page_view"), fresh("proposal_purchase")]
+    ingest_env.s3.delete_bucket(Bucket=ingest_env.s3.list_buckets()["Buckets"][0]["Name"])
+    status, body, _ = post({"events": events}, lambda_context)
+    assert status == 202 and body["accepted"] == 2
+    parked = ingest_env.dead_letters()
+    assert [m["reason"] for m in parked] == ["storage_failure", "storage_failure"]
+    assert [m["record"]["event_id"] for m in parked] == [e["event_id"] for e in events]
+
+
+def test_when_s3_and_the_queue_both_fail_the_client_is_told_to_retry(
+    ingest_env: IngestEnvironment, lambda_context: Any
+) -> None:
+    events = [fresh("direct_page_view")]
+    post("{}", lambda_context)  # builds the service so its store can be broken
+    svc = service()
+    with (
+        mock.patch.object(svc.store, "store", side_effect=StorageError("s3 down")),
+        mock.patch.object(svc.dead_letters, "send", side_effect=StorageError("sqs down")),
+    ):
+        status, body, headers = post({"events": events}, lambda_context)
+    assert (status, body["error"], headers["retry-after"]) == (503, "storage_unavailable", "5")
+    # Not remembered as stored: the retry must be written.
+    status, body, _ = post({"events": events}, lambda_context)
+    assert (status, body["accepted"], body["duplicates"]) == (202, 1, 0)
+    assert len(ingest_env.stored_records()) == 1
