@@ -33,8 +33,9 @@ function schedule(ms: number): void {
  * attempted: the `online` event flushes.
  */
 export function flush(hiding?: boolean): void {
-  if (!queue.length || (sending && !hiding) || !navigator.onLine) return;
   clearTimeout(timer);
+  timer = 0;
+  if (!queue.length || (sending && !hiding) || !navigator.onLine) return;
   const batch = queue.splice(0, config.batchSize);
   const auth = token();
   const body = envelope(batch, auth, config.apiKey);
@@ -48,7 +49,7 @@ export function flush(hiding?: boolean): void {
     if (settled) {
       failures = 0;
       hooks.done?.(batch);
-      if (queue.length) schedule(0);
+      if (queue.length) schedule(queue.length < (config.batchSize as number) ? (config.flushMs as number) : 0);
     } else {
       queue.unshift(...batch);
       schedule(backoff(failures++));
@@ -82,7 +83,8 @@ export function event(type: EventType, fields?: EventFields): void {
   if (user) e.user_id = user;
   queue.push(e);
   hooks.add?.(e);
-  if (queue.length >= (config.batchSize as number)) flush();
+  // A hidden page may be unloading: only a beacon is sure to leave.
+  if (queue.length >= (config.batchSize as number)) flush(document.hidden);
   else if (!timer) schedule(config.flushMs as number);
 }
 
@@ -124,8 +126,8 @@ export function consent(granted: boolean): void {
 export function restore(saved: ClickstreamEvent[]): void {
   // Only events stamped before this page started: the rest are this page's own, already queued.
   const started = new Date(performance.timeOrigin).toISOString();
-  queue.unshift(...saved.filter((e) => e.ts < started));
-  flush();
+  saved = saved.filter((e) => e.ts < started);
+  if (saved.length) queue.unshift(...saved), flush();
 }
 
 export function init(options: Config): void {

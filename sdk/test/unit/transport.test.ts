@@ -1,0 +1,120 @@
+import { describe, expect, it, vi } from 'vitest';
+import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoff } from '../../src/transport';
+import { fakeNetwork, hidePage, INGEST_URL, loadSdk, settle } from './harness';
+import { setOnline } from './setup';
+
+describe('batching', () => {
+  it('sends one request when the batch size is reached, events in order', async () => {
+    const network = fakeNetwork();
+    const sdk = await loadSdk({ batchSize: 3, flushMs: 60_000, autoPageviews: false });
+    sdk.track('click', { n: 1 });
+    sdk.track('click', { n: 2 });
+    await settle();
+    expect(network.sent).toHaveLength(0);
+    sdk.track('click', { n: 3 });
+    await settle();
+    expect(network.sent).toHaveLength(1);
+    const [request] = network.sent;
+    expect(request.url).toBe(INGEST_URL);
+    expect(request.contentType).toBe('application/json');
+    expect(request.body.events.map((e) => e.props?.n)).toEqual([1, 2, 3]);
+    expect(Date.parse(request.body.sent_at)).not.toBeNaN();
+  });
+
+  it('sends what is queued when the time threshold passes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const network = fakeNetwork();
+    const sdk = await loadSdk({ batchSize: 10, flushMs: 2000, autoPageviews: false });
+    sdk.track('click');
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(network.sent).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(network.sent).toHaveLength(1);
+  });
+
+  it('hands everything to sendBeacon as text/plain at page hide', async () => {
+    const network = fakeNetwork();
+    const sdk = await loadSdk({ batchSize: 2, flushMs: 60_000, autoPageviews: false });
+    sdk.track('click', { n: 1 });
+    sdk.track('click', { n: 2 }); // fills a batch: goes by fetch
+    sdk.track('click', { n: 3 });
+    await settle();
+    hidePage();
+    await settle();
+    expect(network.sent.map((s) => s.via)).toEqual(['fetch', 'beacon']);
+    const beacon = network.sent[1];
+    expect(beacon.contentType).toBe('text/plain');
+    expect(beacon.body.api_key).toBe('site-key-1');
+    // The full build also reports engaged time at hide, in the same beacon.
+    expect(beacon.body.events.map((e) => e.props?.n ?? e.event_type)).toEqual([3, 'engagement']);
+  });
+
+  it('falls back to fetch with keepalive when sendBeacon refuses', async () => {
+    const network = fakeNetwork();
+    network.beaconAccepts = false;
+    const sdk = await loadSdk({ flushMs: 60_000, autoPageviews: false });
+    sdk.track('click');
+    hidePage();
+    await settle();
+    expect(network.sent.map((s) => s.via)).toEqual(['fetch']);
+    expect(vi.mocked(fetch).mock.calls[0][1]).toMatchObject({ keepalive: true, method: 'POST' });
+  });
+});
+
+describe('retry', () => {
+  it('follows an exponential schedule with full jitter, capped', () => {
+    expect(backoff(0, 0.999)).toBeLessThan(BACKOFF_BASE_MS);
+    expect(backoff(3, 1)).toBe(8 * BACKOFF_BASE_MS);
+    expect(backoff(3, 0.5)).toBe(4 * BACKOFF_BASE_MS);
+    expect(backoff(30, 1)).toBe(BACKOFF_CAP_MS);
+    expect(backoff(2, 0)).toBe(0);
+  });
+
+  it.each([['error' as const], [429], [500], [503]])('retries the same events after %s', async (failure) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.spyOn(Math, 'random').mockReturnValue(1);
+    const network = fakeNetwork();
+    network.script = [failure, failure, 202];
+    const sdk = await loadSdk({ batchSize: 2, autoPageviews: false });
+    sdk.track('click');
+    sdk.track('search', { search_query: 'usb-c hub' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(network.sent).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(999); // first retry after base * 2^0 = 1 s
+    expect(network.sent).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(network.sent).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(2000); // second retry after 2 s
+    expect(network.sent).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(network.sent).toHaveLength(3);
+    const ids = network.sent.map((s) => s.body.events.map((e) => e.event_id).join());
+    expect(new Set(ids).size).toBe(1); // retries resend the same event_ids: the API dedupes
+  });
+
+  it.each([[400], [401], [403], [413]])('does not retry %s and logs it', async (status) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const network = fakeNetwork();
+    network.script = [status];
+    const sdk = await loadSdk({ batchSize: 1, autoPageviews: false });
+    sdk.track('click');
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(network.sent).toHaveLength(1);
+    expect(errors).toHaveBeenCalledWith('clickstream', status);
+  });
+
+  it('waits while offline and sends on reconnect', async () => {
+    const network = fakeNetwork();
+    setOnline(false);
+    const sdk = await loadSdk({ batchSize: 1, autoPageviews: false });
+    sdk.track('click');
+    sdk.track('click');
+    await settle();
+    expect(network.sent).toHaveLength(0);
+    setOnline(true);
+    window.dispatchEvent(new Event('online'));
+    await settle();
+    expect(network.events()).toHaveLength(2);
+  });
+});
