@@ -165,7 +165,7 @@ create table etl_manifest (
     etag text not null,
     size_bytes bigint not null,
     partition_hour timestamptz not null,
-    status text not null check (status in ('loaded', 'quarantined', 'compacted')),
+    status text not null check (status in ('loaded', 'quarantined', 'compacted', 'compacting')),
     records_total integer not null default 0,
     rows_inserted integer not null default 0,
     rows_duplicate integer not null default 0,

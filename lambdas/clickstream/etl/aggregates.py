@@ -1,0 +1,153 @@
+"""Dashboard aggregates: delete and recompute only the rows of the queued dates.
+
+Bots are excluded from every aggregate (agg_traffic_daily.bot_sessions counts them
+apart). Dates are UTC days: event_date for event-grain tables, session_date (the
+session's start) for session-grain tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TAKE_DIRTY_DATES_SQL = """
+create temp table finish_dates on commit drop as
+with taken as (delete from etl_dirty_dates returning date_day)
+select date_day from taken;
+"""
+
+REFRESH_SQL = """
+delete from agg_traffic_daily where date_day in (select date_day from finish_dates);
+insert into agg_traffic_daily
+select
+    s.session_date,
+    count(*) filter (where not s.is_bot),
+    count(distinct s.anonymous_id) filter (where not s.is_bot),
+    count(distinct s.user_id) filter (where not s.is_bot),
+    coalesce(sum(s.page_views) filter (where not s.is_bot), 0),
+    coalesce(sum(s.event_count) filter (where not s.is_bot), 0),
+    count(*) filter (where s.is_bounce and not s.is_bot),
+    coalesce(sum(s.duration_ms) filter (where not s.is_bot), 0),
+    coalesce(sum(s.engaged_ms) filter (where not s.is_bot), 0),
+    count(*) filter (where s.has_purchase and not s.is_bot),
+    coalesce(sum(s.order_count) filter (where not s.is_bot), 0),
+    coalesce(sum(s.revenue) filter (where not s.is_bot), 0),
+    count(*) filter (where s.is_bot)
+from fact_sessions as s
+where s.session_date in (select date_day from finish_dates)
+group by s.session_date;
+
+delete from agg_traffic_hourly where date_day in (select date_day from finish_dates);
+insert into agg_traffic_hourly
+select
+    date_trunc('hour', e.event_at),
+    min(e.event_date),
+    count(*),
+    count(*) filter (where e.event_type = 'view'),
+    count(distinct e.session_id),
+    count(distinct e.anonymous_id)
+from fact_events as e
+where e.event_date in (select date_day from finish_dates) and not e.is_bot
+group by date_trunc('hour', e.event_at);
+
+with affected as (
+    select distinct d::date as date_day
+    from finish_dates as f
+    cross join lateral generate_series(
+        f.date_day,
+        greatest(f.date_day, least(f.date_day + 29, (select max(session_date) from fact_sessions))),
+        interval '1 day'
+    ) as d
+),
+cleared as (
+    delete from agg_active_users_daily where date_day in (select date_day from affected)
+)
+insert into agg_active_users_daily
+select
+    a.date_day,
+    (select count(distinct s.anonymous_id) from fact_sessions as s
+        where s.session_date = a.date_day and not s.is_bot),
+    (select count(distinct s.anonymous_id) from fact_sessions as s
+        where s.session_date between a.date_day - 6 and a.date_day and not s.is_bot),
+    (select count(distinct s.anonymous_id) from fact_sessions as s
+        where s.session_date between a.date_day - 29 and a.date_day and not s.is_bot)
+from affected as a;
+
+delete from agg_funnel_daily where date_day in (select date_day from finish_dates);
+insert into agg_funnel_daily
+select
+    s.session_date,
+    coalesce(s.device_type, 'unknown'),
+    count(*),
+    count(*) filter (where s.has_view),
+    count(*) filter (where s.has_add_to_cart),
+    count(*) filter (where s.has_checkout),
+    count(*) filter (where s.has_purchase),
+    coalesce(sum(s.revenue), 0)
+from fact_sessions as s
+where s.session_date in (select date_day from finish_dates) and not s.is_bot
+group by s.session_date, coalesce(s.device_type, 'unknown');
+
+delete from agg_product_daily where date_day in (select date_day from finish_dates);
+insert into agg_product_daily
+with product_events as (
+    select
+        e.event_date, e.product_id, e.category, 0 as impressions,
+        (e.event_type = 'click')::int as list_clicks,
+        (e.event_type = 'view')::int as views,
+        (e.event_type = 'add_to_cart')::int as add_to_carts,
+        (e.event_type = 'checkout')::int as checkouts,
+        (e.event_type = 'purchase')::int as purchases,
+        case when e.event_type = 'purchase' then e.qty else 0 end as units_sold,
+        case when e.event_type = 'purchase' then e.price * e.qty else 0 end as revenue
+    from fact_events as e
+    where e.event_date in (select date_day from finish_dates)
+        and not e.is_bot and e.product_id is not null
+),
+impressions as (
+    select
+        e.event_date, item ->> 'product_id' as product_id, item ->> 'category' as category,
+        1 as impressions, 0 as list_clicks, 0 as views, 0 as add_to_carts, 0 as checkouts,
+        0 as purchases, 0 as units_sold, 0::numeric as revenue
+    from fact_events as e
+    cross join lateral jsonb_array_elements(e.impression_items) as item
+    where e.event_date in (select date_day from finish_dates)
+        and not e.is_bot and e.impression_items is not null
+),
+combined as (
+    select * from product_events
+    union all
+    select * from impressions
+)
+select
+    event_date, product_id, max(category), sum(impressions), sum(list_clicks), sum(views),
+    sum(add_to_carts), sum(checkouts), sum(purchases), sum(units_sold), sum(revenue)
+from combined
+group by event_date, product_id;
+
+delete from agg_acquisition_daily where date_day in (select date_day from finish_dates);
+insert into agg_acquisition_daily
+select
+    s.session_date,
+    coalesce(s.utm_source, s.referrer_host, '(direct)'),
+    coalesce(s.utm_medium, case when s.referrer_host is null then '(none)' else 'referral' end),
+    coalesce(s.utm_campaign, '(none)'),
+    coalesce(s.device_type, 'unknown'),
+    coalesce(s.country, '(unknown)'),
+    count(*),
+    count(*) filter (where s.is_bounce),
+    count(*) filter (where s.has_purchase),
+    coalesce(sum(s.revenue), 0)
+from fact_sessions as s
+where s.session_date in (select date_day from finish_dates) and not s.is_bot
+group by 1, 2, 3, 4, 5, 6;
+"""
+
+
+def refresh_dirty_dates(cur: Any) -> int:
+    """Inside the caller's transaction: take the queued dates and recompute their rows."""
+    cur.execute(TAKE_DIRTY_DATES_SQL)
+    cur.execute("select count(*) from finish_dates")
+    dates = int(cur.fetchone()[0])
+    if dates:
+        cur.execute(REFRESH_SQL)
+    return dates

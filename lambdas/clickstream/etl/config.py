@@ -1,0 +1,83 @@
+"""ETL configuration from the environment (names fixed in contract/layout.py)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+DEFAULT_GRACE_HOURS = 2
+DEFAULT_TIME_BUDGET_SECONDS = 780.0
+
+
+class ConfigError(ValueError):
+    """A missing or malformed setting; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class EtlSettings:
+    raw_bucket: str
+    database_url: str | None
+    database_url_param: str | None
+    sns_topic_arn: str | None
+    grace_hours: int = DEFAULT_GRACE_HOURS
+    time_budget_seconds: float = DEFAULT_TIME_BUDGET_SECONDS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> EtlSettings:
+        env = os.environ if env is None else env
+        bucket = env.get("RAW_BUCKET", "").strip()
+        if not bucket:
+            raise ConfigError("RAW_BUCKET is not set: name the raw events bucket")
+        url = env.get("DATABASE_URL") or None
+        param = env.get("DATABASE_URL_PARAM") or None
+        if not url and not param:
+            raise ConfigError("set DATABASE_URL (local) or DATABASE_URL_PARAM (an SSM parameter)")
+        return cls(
+            raw_bucket=bucket,
+            database_url=url,
+            database_url_param=param,
+            sns_topic_arn=env.get("SNS_TOPIC_ARN") or None,
+            grace_hours=_int(env, "ETL_GRACE_HOURS", DEFAULT_GRACE_HOURS, minimum=0),
+            time_budget_seconds=float(
+                _int(env, "ETL_TIME_BUDGET_SECONDS", int(DEFAULT_TIME_BUDGET_SECONDS), minimum=1)
+            ),
+        )
+
+    def resolve_database_url(self, ssm: Any | None = None) -> str:
+        if self.database_url:
+            return self.database_url
+        assert self.database_url_param is not None
+        return _ssm_secret(self.database_url_param, ssm)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from error
+    if value < minimum:
+        raise ConfigError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+@cache
+def _cached_secret(name: str) -> str:
+    import boto3
+
+    return _read_secret(boto3.client("ssm"), name)
+
+
+def _read_secret(ssm: Any, name: str) -> str:
+    value: str = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    return value
+
+
+def _ssm_secret(name: str, ssm: Any | None) -> str:
+    # Cached per warm Lambda container: one SSM call per cold start, not per run.
+    return _read_secret(ssm, name) if ssm is not None else _cached_secret(name)

@@ -1,0 +1,145 @@
+"""ETL Lambda entry point (clickstream.etl.handler.lambda_handler).
+
+Invoked by the EventBridge schedule (the local scheduler sends the same event).
+The event may carry {"mode": "backfill", "from": ..., "to": ...} or {"mode": "drain"}
+at its top level or in `detail`; a plain scheduled event means mode "run".
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+
+from clickstream.etl import loader, warehouse
+from clickstream.etl.config import EtlSettings
+from clickstream.observability import get_logger, get_metrics
+
+logger = get_logger("etl")
+metrics = get_metrics("etl")
+
+# Stop taking objects this long before Lambda would kill the function.
+LAMBDA_SAFETY_SECONDS = 30.0
+
+
+def parse_hour(value: str) -> datetime:
+    """'2026-11-28T13', '2026-11-28T13:00', '2026-11-28' or full ISO; UTC when no offset."""
+    text = value.strip()
+    if len(text) == 13 and text[10] == "T":
+        text += ":00"
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not an hour like 2026-11-28T13") from error
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def request_from_event(event: Any) -> loader.RunRequest:
+    event = event if isinstance(event, dict) else {}
+    detail = event.get("detail")
+    if isinstance(detail, str):
+        try:
+            detail = json.loads(detail) if detail.strip() else {}
+        except json.JSONDecodeError:
+            detail = {}
+    options = {**(detail if isinstance(detail, dict) else {}), **event}
+    mode = str(options.get("mode", "run"))
+    trigger = "schedule" if event.get("detail-type") == "Scheduled Event" else "invoke"
+    if mode == "backfill":
+        return loader.RunRequest(
+            mode=mode,
+            trigger=trigger,
+            first_hour=parse_hour(str(options.get("from", ""))),
+            last_hour=parse_hour(str(options.get("to", ""))),
+        )
+    return loader.RunRequest(mode=mode, trigger=str(options.get("trigger", trigger)))
+
+
+def build_dependencies(
+    settings: EtlSettings, context: Any = None, s3: Any = None
+) -> loader.EtlDependencies:
+    budget = settings.time_budget_seconds
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        remaining = context.get_remaining_time_in_millis() / 1000.0 - LAMBDA_SAFETY_SECONDS
+        budget = max(1.0, min(budget, remaining))
+    dsn_holder: dict[str, str] = {}
+
+    def connect() -> Any:
+        if "dsn" not in dsn_holder:
+            dsn_holder["dsn"] = settings.resolve_database_url()
+        return warehouse.connect(dsn_holder["dsn"])
+
+    return loader.EtlDependencies(
+        s3=s3 or boto3.client("s3"),
+        bucket=settings.raw_bucket,
+        connect=connect,
+        grace_hours=settings.grace_hours,
+        time_budget_seconds=budget,
+    )
+
+
+def publish_alert(topic_arn: str | None, subject: str, body: dict[str, Any]) -> None:
+    if not topic_arn:
+        logger.warning("no SNS topic configured; alert only logged", subject=subject, alert=body)
+        return
+    try:
+        boto3.client("sns").publish(
+            TopicArn=topic_arn, Subject=subject[:100], Message=json.dumps(body, default=str)
+        )
+    except Exception:
+        logger.exception("could not publish the alert to SNS", subject=subject)
+
+
+def emit_metrics(summary: loader.RunSummary) -> None:
+    metrics.add_metric(name="RowsInserted", unit=MetricUnit.Count, value=summary.rows_inserted)
+    metrics.add_metric(name="RowsDuplicate", unit=MetricUnit.Count, value=summary.rows_duplicate)
+    metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=summary.rows_rejected)
+    metrics.add_metric(name="ObjectsLoaded", unit=MetricUnit.Count, value=summary.objects_loaded)
+    metrics.add_metric(
+        name="ObjectsQuarantined", unit=MetricUnit.Count, value=summary.objects_quarantined
+    )
+    metrics.add_metric(name="Backlog", unit=MetricUnit.Count, value=summary.objects_pending)
+    metrics.add_metric(
+        name="RunFailed", unit=MetricUnit.Count, value=int(summary.status == "failed")
+    )
+    metrics.add_metric(
+        name="DurationSeconds", unit=MetricUnit.Seconds, value=summary.duration_seconds
+    )
+    if summary.lag_seconds is not None:
+        metrics.add_metric(name="LagSeconds", unit=MetricUnit.Seconds, value=summary.lag_seconds)
+    if summary.status in ("succeeded", "partial"):
+        # Freshness is 0 at the end of a successful load; the alarm watches its absence.
+        metrics.add_metric(name="FreshnessMinutes", unit=MetricUnit.Count, value=0)
+
+
+def execute(event: Any, context: Any = None, settings: EtlSettings | None = None) -> dict[str, Any]:
+    """Run once and return the summary; raises loader.EtlRunFailed after alerting."""
+    settings = settings or EtlSettings.from_env()
+    request = request_from_event(event)
+    deps = build_dependencies(settings, context)
+    try:
+        summary = loader.run_etl(request, deps)
+    except loader.EtlRunFailed as failure:
+        emit_metrics(failure.summary)
+        publish_alert(
+            settings.sns_topic_arn, "clickstream ETL run failed", failure.summary.as_dict()
+        )
+        raise
+    emit_metrics(summary)
+    if summary.objects_quarantined:
+        publish_alert(
+            settings.sns_topic_arn,
+            "clickstream ETL quarantined raw objects",
+            {"run_id": summary.run_id, "quarantined": summary.quarantined},
+        )
+    return summary.as_dict()
+
+
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return execute(event, context)

@@ -1,0 +1,300 @@
+"""One ETL run: find unloaded objects, load them in bounded groups, rebuild, record.
+
+Modes:
+- run: scheduled; partitions from (watermark - grace) to the current hour; advances
+  the watermark when nothing is left behind. Exclusive: a second run exits "skipped".
+- backfill: an explicit hour range, whatever the watermark; also re-queues every
+  session and date of the range so its sessions and aggregates are recomputed.
+- drain: like run but shares the run lock with other drains, so several invocations
+  can work through a large backlog in parallel; per-object locks and the manifest
+  check inside each load transaction keep any object from loading twice.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from clickstream.etl import raw_store, sessions, warehouse
+from clickstream.etl.raw_store import RawObject
+from clickstream.observability import get_logger
+
+logger = get_logger("etl")
+
+MODES = ("run", "backfill", "drain")
+GROUP_MAX_ROWS = 250_000
+FINISH_RESERVE_SECONDS = 60.0
+
+# Failures that could not be written to etl_runs because PostgreSQL was unreachable;
+# the next run of this process (warm Lambda container, local scheduler) records them.
+_unrecorded_failures: list[dict[str, Any]] = []
+
+
+class EtlRunFailed(RuntimeError):
+    """The run failed; `summary` holds what was recorded about it."""
+
+    def __init__(self, message: str, summary: RunSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    trigger: str
+    mode: str
+    status: str = "running"
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    ended_at: datetime | None = None
+    objects_loaded: int = 0
+    objects_quarantined: int = 0
+    objects_pending: int = 0
+    rows_inserted: int = 0
+    rows_duplicate: int = 0
+    rows_rejected: int = 0
+    sessions_rebuilt: int = 0
+    newest_event_at: datetime | None = None
+    lag_seconds: float | None = None
+    error: str | None = None
+    quarantined: list[dict[str, str]] = field(default_factory=list)
+    hours_scanned: int = 0
+
+    @property
+    def duration_seconds(self) -> float:
+        end = self.ended_at or datetime.now(UTC)
+        return (end - self.started_at).total_seconds()
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, datetime):
+                data[key] = value.isoformat()
+        data["duration_seconds"] = round(self.duration_seconds, 3)
+        return data
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    mode: str = "run"
+    trigger: str = "manual"
+    first_hour: datetime | None = None
+    last_hour: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.mode == "backfill":
+            if self.first_hour is None or self.last_hour is None:
+                raise ValueError("backfill needs both a first and a last hour")
+            if self.first_hour > self.last_hour:
+                raise ValueError("backfill: --from must not be after --to")
+
+
+@dataclass
+class EtlDependencies:
+    """What a run talks to; tests pass real moto/PostgreSQL clients or break them."""
+
+    s3: Any
+    bucket: str
+    connect: Callable[[], Any]
+    grace_hours: int
+    time_budget_seconds: float
+    now: Callable[[], datetime] = field(default_factory=lambda: lambda: datetime.now(UTC))
+
+
+def run_etl(request: RunRequest, deps: EtlDependencies) -> RunSummary:
+    summary = RunSummary(run_id=str(uuid.uuid4()), trigger=request.trigger, mode=request.mode)
+    deadline = time.monotonic() + deps.time_budget_seconds
+    try:
+        conn = deps.connect()
+    except warehouse.WarehouseUnavailable as error:
+        _fail(summary, str(error))
+        _unrecorded_failures.append(_row(summary))
+        raise EtlRunFailed(str(error), summary) from error
+    try:
+        return _run_with_connection(request, deps, conn, summary, deadline)
+    finally:
+        conn.close()
+
+
+def _run_with_connection(
+    request: RunRequest, deps: EtlDependencies, conn: Any, summary: RunSummary, deadline: float
+) -> RunSummary:
+    _record_earlier_failures(conn)
+    if not warehouse.try_run_lock(conn, shared=request.mode == "drain"):
+        summary.status = "skipped"
+        summary.ended_at = datetime.now(UTC)
+        summary.error = "another ETL run holds the lock; this firing did nothing"
+        warehouse.record_run(conn, _row(summary))
+        logger.info("etl run skipped", reason=summary.error, run_id=summary.run_id)
+        return summary
+    warehouse.start_run(conn, uuid.UUID(summary.run_id), request.trigger)
+    try:
+        abandoned = warehouse.abandon_dead_runs(conn, uuid.UUID(summary.run_id))
+        if abandoned:
+            logger.warning("earlier runs were abandoned", runs=abandoned)
+        _load_everything(request, deps, conn, summary, deadline)
+    except Exception as error:
+        conn.rollback()
+        _fail(summary, _describe(error))
+        try:
+            warehouse.record_run(conn, _row(summary))
+        except Exception:
+            _unrecorded_failures.append(_row(summary))
+        logger.exception("etl run failed", run_id=summary.run_id, error=summary.error)
+        raise EtlRunFailed(summary.error or "etl run failed", summary) from error
+    warehouse.record_run(conn, _row(summary))
+    logger.info("etl run finished", **_log_fields(summary))
+    return summary
+
+
+def _load_everything(
+    request: RunRequest, deps: EtlDependencies, conn: Any, summary: RunSummary, deadline: float
+) -> None:
+    now = deps.now()
+    current_hour = raw_store.floor_hour(now)
+    hours = _hours_to_scan(request, deps, conn, current_hour)
+    summary.hours_scanned = len(hours)
+    pending = _unloaded_objects(deps, conn, hours)
+    if request.mode == "backfill" and hours:
+        # Reprocess the range: recompute its sessions and aggregates whatever was loaded.
+        sessions.mark_range_dirty(conn, hours[0].date() - timedelta(days=1), hours[-1].date())
+    run_id = uuid.UUID(summary.run_id)
+    queue: Iterator[RawObject] = iter(pending)
+    handled: set[str] = set()
+
+    def keep_going(rows_staged: int) -> bool:
+        return rows_staged < GROUP_MAX_ROWS and time.monotonic() < deadline - FINISH_RESERVE_SECONDS
+
+    while True:
+        remaining = [obj for obj in pending if obj.key not in handled]
+        if not remaining or not keep_going(0):
+            break
+        queue = iter(remaining)
+        group = warehouse.load_group(
+            conn, _tracking(queue, handled), _opener(deps), run_id, keep_going
+        )
+        for outcome in group.loaded:
+            summary.objects_loaded += 1
+            summary.rows_inserted += outcome.rows_inserted
+            summary.rows_duplicate += outcome.rows_duplicate
+            summary.rows_rejected += len(outcome.rejected)
+        for outcome in group.quarantined:
+            summary.objects_quarantined += 1
+            summary.quarantined.append(
+                {"key": outcome.obj.key, "reason": outcome.quarantine_reason or ""}
+            )
+            logger.error(
+                "object quarantined", key=outcome.obj.key, reason=outcome.quarantine_reason
+            )
+        if not group.outcomes and group.skipped_claimed == 0:
+            break
+    summary.objects_pending = len([obj for obj in pending if obj.key not in handled])
+    finished = sessions.finish(conn)
+    summary.sessions_rebuilt = finished.sessions_rebuilt
+    summary.newest_event_at = warehouse.newest_received_at(conn)
+    if summary.newest_event_at is not None:
+        summary.lag_seconds = round((deps.now() - summary.newest_event_at).total_seconds(), 3)
+    if request.mode != "backfill" and summary.objects_pending == 0:
+        warehouse.advance_watermark(conn, current_hour)
+    elif request.mode != "backfill":
+        oldest_left = min(obj.partition_hour for obj in pending if obj.key not in handled)
+        warehouse.advance_watermark(conn, oldest_left)
+    summary.status = "partial" if summary.objects_pending else "succeeded"
+    summary.ended_at = datetime.now(UTC)
+
+
+def _tracking(objects: Iterator[RawObject], handled: set[str]) -> Iterator[RawObject]:
+    # An object counts as handled once the group asked for it: loaded, quarantined or
+    # claimed by a parallel drain; if the group rolls back, the whole run fails anyway.
+    for obj in objects:
+        handled.add(obj.key)
+        yield obj
+
+
+def _opener(deps: EtlDependencies) -> Callable[[RawObject], Iterator[bytes]]:
+    def open_lines(obj: RawObject) -> Iterator[bytes]:
+        return raw_store.iter_lines(deps.s3, deps.bucket, obj.key)
+
+    return open_lines
+
+
+def _hours_to_scan(
+    request: RunRequest, deps: EtlDependencies, conn: Any, current_hour: datetime
+) -> list[datetime]:
+    if request.mode == "backfill":
+        assert request.first_hour is not None and request.last_hour is not None
+        return raw_store.hours_between(request.first_hour, request.last_hour)
+    watermark = warehouse.read_watermark(conn)
+    if watermark is None:
+        earliest = raw_store.earliest_partition(deps.s3, deps.bucket)
+        if earliest is None:
+            return []
+        first = earliest
+    else:
+        first = watermark - timedelta(hours=deps.grace_hours)
+    return raw_store.hours_between(first, current_hour)
+
+
+def _unloaded_objects(deps: EtlDependencies, conn: Any, hours: list[datetime]) -> list[RawObject]:
+    if not hours:
+        return []
+    known = warehouse.manifest_keys(conn, hours)
+    objects = []
+    for hour in hours:
+        objects += [
+            o for o in raw_store.list_partition(deps.s3, deps.bucket, hour) if o.key not in known
+        ]
+    return objects
+
+
+def _record_earlier_failures(conn: Any) -> None:
+    while _unrecorded_failures:
+        warehouse.record_run(conn, _unrecorded_failures[0])
+        _unrecorded_failures.pop(0)
+
+
+def _fail(summary: RunSummary, error: str) -> None:
+    summary.status = "failed"
+    summary.error = error[:2000]
+    summary.ended_at = datetime.now(UTC)
+
+
+def _describe(error: BaseException) -> str:
+    name = type(error).__name__
+    module = type(error).__module__
+    if module.startswith("botocore") or module.startswith("boto3"):
+        return f"S3 unreachable or refused the request ({name}): {error}"
+    if module.startswith("psycopg2"):
+        return f"PostgreSQL error ({name}): {str(error).strip()}"
+    return f"{name}: {error}"
+
+
+def _row(summary: RunSummary) -> dict[str, Any]:
+    row = {
+        k: v
+        for k, v in asdict(summary).items()
+        if k not in ("mode", "quarantined", "hours_scanned")
+    }
+    row["run_id"] = summary.run_id
+    return row
+
+
+def _log_fields(summary: RunSummary) -> dict[str, Any]:
+    return {
+        "run_id": summary.run_id,
+        "status": summary.status,
+        "objects_loaded": summary.objects_loaded,
+        "objects_quarantined": summary.objects_quarantined,
+        "objects_pending": summary.objects_pending,
+        "rows_inserted": summary.rows_inserted,
+        "rows_duplicate": summary.rows_duplicate,
+        "rows_rejected": summary.rows_rejected,
+        "sessions_rebuilt": summary.sessions_rebuilt,
+        "lag_seconds": summary.lag_seconds,
+        "duration_seconds": round(summary.duration_seconds, 3),
+    }
