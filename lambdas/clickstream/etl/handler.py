@@ -49,7 +49,8 @@ def request_from_event(event: Any) -> loader.RunRequest:
             detail = {}
     options = {**(detail if isinstance(detail, dict) else {}), **event}
     mode = str(options.get("mode", "run"))
-    trigger = "schedule" if event.get("detail-type") == "Scheduled Event" else "invoke"
+    scheduled = event.get("detail-type") == "Scheduled Event" or event.get("source") == "schedule"
+    trigger = "schedule" if scheduled else "invoke"
     if mode == "backfill":
         return loader.RunRequest(
             mode=mode,

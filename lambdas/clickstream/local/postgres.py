@@ -94,6 +94,11 @@ class LocalCluster:
             ]
         )  # fmt: skip
         password_file.unlink()
+        self._start_server()
+        logger.info("postgres started", port=self.port, data_dir=str(self.data_dir))
+
+    def _start_server(self) -> None:
+        assert self.base_dir is not None
         options = [
             f"-c listen_addresses={LOOPBACK}",
             f"-p {self.port}",
@@ -105,18 +110,26 @@ class LocalCluster:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         self._run(
             [
-                str(bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.base_dir / "log"),
-                "-o", " ".join(options), "-w", "-t", "60", "start",
+                str(pg_bin_dir() / "pg_ctl"), "-D", str(self.data_dir),
+                "-l", str(self.base_dir / "log"), "-o", " ".join(options),
+                "-w", "-t", "60", "start",
             ]
         )  # fmt: skip
-        logger.info("postgres started", port=self.port, data_dir=str(self.data_dir))
 
     def stop(self) -> None:
         if self.base_dir is None:
             return
         if (self.data_dir / "postmaster.pid").exists():
             self._run(
-                [str(pg_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
+                [
+                    str(pg_bin_dir() / "pg_ctl"),
+                    "-D",
+                    str(self.data_dir),
+                    "-m",
+                    "fast",
+                    "-w",
+                    "stop",
+                ],
                 check=False,
             )
         shutil.rmtree(self.base_dir, ignore_errors=True)
@@ -124,16 +137,12 @@ class LocalCluster:
 
     def halt(self) -> None:
         """Stop the server but keep its data, to simulate a dead database."""
-        self._run([str(pg_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+        self._run(
+            [str(pg_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"]
+        )
 
     def resume(self) -> None:
-        options = f"-c listen_addresses={LOOPBACK} -p {self.port} -c unix_socket_directories={self.data_dir}"
-        self._run(
-            [
-                str(pg_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.base_dir / "log"),
-                "-o", options, "-w", "-t", "60", "start",
-            ]
-        )  # fmt: skip
+        self._start_server()
 
     def log_tail(self) -> str:
         log = self.base_dir / "log" if self.base_dir else None

@@ -1,0 +1,184 @@
+"""Warehouse subcommands: migrate, etl run / backfill, compact, status.
+
+Settings come from the environment as on Lambda; when a variable is missing it is
+read from the local stack's `.local/stack.env`, so after `clickstream up` the
+commands work without exporting anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from clickstream.etl import compact, loader, migrations, status, warehouse
+from clickstream.etl.config import ConfigError, EtlSettings
+from clickstream.etl.handler import execute, parse_hour
+
+DEFAULT_STATE_DIR = Path(".local")
+
+
+def _environment(state_dir: Path) -> dict[str, str]:
+    env: dict[str, str] = {}
+    stack_env = state_dir / "stack.env"
+    if stack_env.exists():
+        from clickstream.local.stack import read_env_file
+
+        env.update(read_env_file(stack_env))
+    env.update(os.environ)
+    # boto3 reads the endpoint from the process environment.
+    for key in (
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+    ):
+        if key in env and key not in os.environ:
+            os.environ[key] = env[key]
+    return env
+
+
+def _settings(args: argparse.Namespace) -> EtlSettings:
+    env = _environment(args.state_dir)
+    if getattr(args, "database_url", None):
+        env["DATABASE_URL"] = args.database_url
+    return EtlSettings.from_env(env)
+
+
+def _print(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state-dir", type=Path, default=DEFAULT_STATE_DIR, help="local stack state (stack.env)"
+    )
+    parser.add_argument("--database-url", help="overrides DATABASE_URL")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    migrate = subparsers.add_parser("migrate", help="apply the pending sql/migrations")
+    _add_common(migrate)
+    migrate.add_argument("--down", type=int, default=0, metavar="N", help="revert N migrations")
+    migrate.set_defaults(handler=_migrate)
+
+    etl = subparsers.add_parser("etl", help="run or backfill the warehouse ETL")
+    etl_commands = etl.add_subparsers(dest="etl_command", required=True, metavar="ACTION")
+    run = etl_commands.add_parser("run", help="load new raw objects now (one batch)")
+    _add_common(run)
+    run.add_argument("--drain", action="store_true", help="share the backlog with other drains")
+    run.set_defaults(handler=_etl_run)
+    backfill = etl_commands.add_parser("backfill", help="reprocess an hour range idempotently")
+    _add_common(backfill)
+    backfill.add_argument("--from", dest="first", required=True, help="first hour, 2026-11-28T13")
+    backfill.add_argument("--to", dest="last", required=True, help="last hour (inclusive)")
+    backfill.set_defaults(handler=_etl_backfill)
+
+    compaction = subparsers.add_parser("compact", help="merge an hour's small raw objects")
+    _add_common(compaction)
+    compaction.add_argument("--hour", required=True, help="partition hour, 2026-11-28T13")
+    compaction.add_argument("--target-mb", type=int, default=64, help="size of merged objects")
+    compaction.set_defaults(handler=_compact)
+
+    report = subparsers.add_parser("status", help="freshness, lag, backlog and recent ETL runs")
+    _add_common(report)
+    report.add_argument(
+        "--days", type=int, default=7, help="how far back to look for pending objects"
+    )
+    report.set_defaults(handler=_status)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    env = _environment(args.state_dir)
+    url = args.database_url or env.get("DATABASE_URL")
+    if not url:
+        print("error: set DATABASE_URL or pass --database-url")
+        return 2
+    conn = warehouse.connect(url, application_name="clickstream-migrate")
+    try:
+        if args.down:
+            _print({"reverted": migrations.migrate_down(conn, args.down)})
+        else:
+            _print({"applied": migrations.migrate_up(conn)})
+    except migrations.MigrationError as error:
+        print(f"error: {error}")
+        return 1
+    finally:
+        conn.close()
+    return 0
+
+
+def _execute(args: argparse.Namespace, event: dict[str, Any]) -> int:
+    try:
+        settings = _settings(args)
+        _print(execute(event, settings=settings))
+    except (ConfigError, ValueError) as error:
+        print(f"error: {error}")
+        return 2
+    except loader.EtlRunFailed as failure:
+        _print(failure.summary.as_dict())
+        print(f"error: {failure}")
+        return 1
+    return 0
+
+
+def _etl_run(args: argparse.Namespace) -> int:
+    return _execute(args, {"mode": "drain" if args.drain else "run", "trigger": "cli"})
+
+
+def _etl_backfill(args: argparse.Namespace) -> int:
+    return _execute(
+        args, {"mode": "backfill", "from": args.first, "to": args.last, "trigger": "cli"}
+    )
+
+
+def _compact(args: argparse.Namespace) -> int:
+    import boto3
+
+    try:
+        settings = _settings(args)
+        hour = parse_hour(args.hour)
+    except (ConfigError, ValueError) as error:
+        print(f"error: {error}")
+        return 2
+    conn = warehouse.connect(
+        settings.resolve_database_url(), application_name="clickstream-compact"
+    )
+    try:
+        summary = compact.compact_hour(
+            boto3.client("s3"), settings.raw_bucket, conn, hour, args.target_mb * 1024 * 1024
+        )
+    except compact.CompactionError as error:
+        print(f"error: {error}")
+        return 1
+    finally:
+        conn.close()
+    _print(summary.as_dict())
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    import boto3
+
+    try:
+        settings = _settings(args)
+    except ConfigError as error:
+        print(f"error: {error}")
+        return 2
+    conn = warehouse.connect(settings.resolve_database_url(), application_name="clickstream-status")
+    try:
+        report = status.status_report(
+            boto3.client("s3"),
+            settings.raw_bucket,
+            conn,
+            datetime.now(UTC),
+            settings.grace_hours,
+            args.days,
+        )
+    finally:
+        conn.close()
+    _print(report)
+    return 0
