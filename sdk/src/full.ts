@@ -18,5 +18,5 @@ export function init(config: Config): void {
   if (config.currency) setCurrency(config.currency);
   trackEngagement();
   initTracker(config);
-  load().then((saved) => saved && restore(saved));
+  load().then(restore);
 }

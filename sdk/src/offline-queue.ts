@@ -2,46 +2,46 @@
  * The offline queue (full build): every event is written to IndexedDB when
  * it is queued and deleted once the API answered for it, so events survive
  * offline periods, failed sends and page unloads, and the next page load
- * sends them. Keys are `ts + event_id`, so key order is time order and the
- * cap drops the oldest first.
+ * sends them. Keys are auto-incremented, so key order is queue order (even
+ * for events within one millisecond) and the cap drops the oldest first.
  */
 import { countDropped } from './identity';
 import type { ClickstreamEvent } from './types';
 
-const DB_NAME = 'clickstream';
-const STORE = 'queue';
+export const DB_NAME = 'clickstream';
+export const STORE_NAME = 'queue';
 
 let database: Promise<IDBDatabase> | undefined;
-
-const key = (e: ClickstreamEvent): string => e.ts + e.event_id;
+/** event_id -> IndexedDB key, to forget an event once it is settled. */
+const keys = new Map<string, IDBValidKey>();
 
 function open(): Promise<IDBDatabase> {
   return (database ||= new Promise((resolve, reject) => {
     const request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE_NAME, { autoIncrement: true });
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
   }));
 }
 
-/** Run `work` in one read-write transaction; resolves with the value `work` left in `result`. */
-function transaction<T>(work: (store: IDBObjectStore, result: { value?: T }) => void): Promise<T | undefined> {
-  return open().then(
+/** Run `work` in one read-write transaction; resolves when it committed. */
+const transaction = (work: (store: IDBObjectStore) => void): Promise<void> =>
+  open().then(
     (db) =>
       new Promise((resolve, reject) => {
-        const tx = db.transaction(STORE, 'readwrite');
-        const result: { value?: T } = {};
-        work(tx.objectStore(STORE), result);
-        tx.oncomplete = () => resolve(result.value);
+        const tx = db.transaction(STORE_NAME, 'readwrite');
+        work(tx.objectStore(STORE_NAME));
+        tx.oncomplete = () => resolve();
         tx.onerror = tx.onabort = () => reject(tx.error);
       }),
   );
-}
 
 /** Save one event; past `cap` events, delete the oldest and count them as dropped. */
-export function save(event: ClickstreamEvent, cap: number): Promise<unknown> {
-  return transaction((store) => {
-    store.put(event, key(event));
+export const save = (event: ClickstreamEvent, cap: number): Promise<void> =>
+  transaction((store) => {
+    store.add(event).onsuccess = function () {
+      keys.set(event.event_id, this.result);
+    };
     const count = store.count();
     count.onsuccess = () => {
       let excess = count.result - cap;
@@ -57,17 +57,31 @@ export function save(event: ClickstreamEvent, cap: number): Promise<unknown> {
       }
     };
   });
-}
 
-export const forget = (events: ClickstreamEvent[]): Promise<unknown> =>
-  transaction((store) => events.forEach((e) => store.delete(key(e))));
-
-export const clear = (): Promise<unknown> => transaction((store) => store.clear());
-
-/** Every saved event, oldest first. */
-export const load = (): Promise<ClickstreamEvent[] | undefined> =>
-  transaction<ClickstreamEvent[]>((store, result) => {
-    store.getAll().onsuccess = function () {
-      result.value = this.result;
-    };
+export const forget = (events: ClickstreamEvent[]): Promise<void> =>
+  transaction((store) => {
+    // Read-write transactions on one store run in creation order, so once this first
+    // request succeeds every earlier save has committed and its key is known.
+    store.count().onsuccess = () =>
+      events.forEach((e) => {
+        const key = keys.get(e.event_id);
+        if (key !== undefined) store.delete(key), keys.delete(e.event_id);
+      });
   });
+
+export const clear = (): Promise<void> => transaction((store) => store.clear());
+
+/** Every saved event, oldest first (and remember their keys). */
+export function load(): Promise<ClickstreamEvent[]> {
+  const events: ClickstreamEvent[] = [];
+  return transaction((store) => {
+    store.openCursor().onsuccess = function () {
+      const cursor = this.result;
+      if (cursor) {
+        keys.set(cursor.value.event_id, cursor.key);
+        events.push(cursor.value);
+        cursor.continue();
+      }
+    };
+  }).then(() => events);
+}

@@ -103,3 +103,20 @@ export function fakeIdToken(claims: Record<string, unknown>): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${encode({ alg: 'RS256', kid: 'k' })}.${encode(claims)}.c2lnbmF0dXJl`;
 }
+
+/** What the SDK has in its IndexedDB queue, read with the plain IndexedDB API, oldest first. */
+export function readStored(): Promise<ClickstreamEvent[]> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open('clickstream');
+    request.onerror = () => reject(request.error);
+    request.onsuccess = () => {
+      const db = request.result;
+      if (!db.objectStoreNames.contains('queue')) return db.close(), resolve([]);
+      const all = db.transaction('queue').objectStore('queue').getAll();
+      all.onsuccess = () => {
+        db.close();
+        resolve(all.result);
+      };
+    };
+  });
+}

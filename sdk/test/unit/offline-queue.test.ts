@@ -1,0 +1,83 @@
+import { describe, expect, it, vi } from 'vitest';
+import { dropped } from '../../src/identity';
+import { fakeNetwork, hidePage, loadSdk, readStored, settle } from './harness';
+import { setOnline, setVisibility } from './setup';
+
+/** The next page load starts now: events stamped before it belong to earlier pages. */
+function newPageLoad(): void {
+  vi.resetModules();
+  Object.defineProperty(performance, 'timeOrigin', { configurable: true, value: Date.now() + 1 });
+  setVisibility('visible');
+}
+
+describe('offline queue (IndexedDB)', () => {
+  it('keeps events that could not leave and sends them exactly once on the next page load', async () => {
+    const network = fakeNetwork();
+    setOnline(false);
+    const page1 = await loadSdk({ flushMs: 50 });
+    page1.addToCart({ id: 'sku-1', price: 10 });
+    page1.track('click', { n: 1 });
+    hidePage(); // offline: no beacon either
+    await settle();
+    expect(network.sent).toHaveLength(0);
+    const stored = await readStored();
+    expect(stored.map((e) => e.event_type)).toEqual(['view', 'add_to_cart', 'click', 'engagement']);
+
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    newPageLoad();
+    setOnline(true);
+    const page2 = await loadSdk({ flushMs: 50 });
+    await settle(40);
+    page2.flush();
+    await settle(40);
+    const types = network.events().map((e) => e.event_type);
+    // Earlier page's events first, in order, then this page's view.
+    expect(types).toEqual(['view', 'add_to_cart', 'click', 'engagement', 'view']);
+    const ids = network.events().map((e) => e.event_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.slice(0, 4)).toEqual(stored.map((e) => e.event_id));
+    expect(await readStored()).toEqual([]);
+  });
+
+  it('forgets events once the API answered, and keeps them while it fails', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.2); // first retry after 200 ms
+    const network = fakeNetwork();
+    network.script = [503];
+    const sdk = await loadSdk({ batchSize: 2, autoPageviews: false });
+    sdk.track('click');
+    sdk.track('click');
+    await settle();
+    expect(network.sent).toHaveLength(1);
+    expect(await readStored()).toHaveLength(2);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await settle();
+    expect(network.sent).toHaveLength(2);
+    expect(await readStored()).toEqual([]);
+  });
+
+  it('forgets events handed to sendBeacon at page hide', async () => {
+    const network = fakeNetwork();
+    const sdk = await loadSdk({ flushMs: 60_000 });
+    sdk.track('click');
+    await settle();
+    expect(await readStored()).toHaveLength(2);
+    hidePage();
+    await settle();
+    expect(network.sent.map((s) => s.via)).toEqual(['beacon']);
+    expect(await readStored()).toEqual([]);
+  });
+
+  it('is capped: the oldest are dropped first and counted', async () => {
+    fakeNetwork();
+    setOnline(false);
+    const sdk = await loadSdk({ maxQueued: 5, autoPageviews: false });
+    for (let n = 1; n <= 8; n++) {
+      sdk.track('click', { n });
+      await settle(2);
+    }
+    await settle();
+    const kept = await readStored();
+    expect(kept.map((e) => e.props?.n)).toEqual([4, 5, 6, 7, 8]);
+    expect(dropped()).toBe(3);
+  });
+});
