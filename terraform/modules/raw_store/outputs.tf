@@ -39,6 +39,6 @@ output "access_log_bucket_id" {
 }
 
 output "access_log_bucket_domain_name" {
-  description = "Regional domain name of the access-log bucket (CloudFront logging target)."
-  value       = aws_s3_bucket.access_logs.bucket_regional_domain_name
+  description = "Domain name of the access-log bucket (<bucket>.s3.amazonaws.com, the form CloudFront logging wants)."
+  value       = aws_s3_bucket.access_logs.bucket_domain_name
 }

@@ -1,0 +1,141 @@
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+# --- ETL: read raw prefixes (managed policy), read its DSN, publish alerts, VPC ENIs.
+
+resource "aws_iam_role" "etl" {
+  name               = "${var.name}-etl"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "etl" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.etl.arn}:*"]
+  }
+
+  statement {
+    sid       = "ReadDsn"
+    actions   = ["ssm:GetParameter"]
+    resources = [var.database_url_parameter_arn]
+  }
+
+  statement {
+    sid       = "PublishRunFailures"
+    actions   = ["sns:Publish"]
+    resources = [var.sns_topic_arn]
+  }
+
+  statement {
+    sid       = "ParkFailedAsyncInvocations"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.schedule_dlq.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "etl" {
+  name   = "etl"
+  role   = aws_iam_role.etl.id
+  policy = data.aws_iam_policy_document.etl.json
+}
+
+resource "aws_iam_role_policy_attachment" "etl_read_raw" {
+  role       = aws_iam_role.etl.name
+  policy_arn = var.read_raw_policy_arn
+}
+
+# ENI management for VPC attachment; AWS's managed policy is the documented minimum.
+resource "aws_iam_role_policy_attachment" "etl_vpc" {
+  role       = aws_iam_role.etl.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
+# --- Compactor: read raw, write compacted-*, delete merged events-*.
+
+resource "aws_iam_role" "compact" {
+  name               = "${var.name}-compact"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "compact" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.compact.arn}:*"]
+  }
+
+  statement {
+    sid       = "ParkFailedAsyncInvocations"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.schedule_dlq.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "compact" {
+  name   = "compact"
+  role   = aws_iam_role.compact.id
+  policy = data.aws_iam_policy_document.compact.json
+}
+
+resource "aws_iam_role_policy_attachment" "compact_read_raw" {
+  role       = aws_iam_role.compact.name
+  policy_arn = var.read_raw_policy_arn
+}
+
+resource "aws_iam_role_policy_attachment" "compact_write_raw" {
+  role       = aws_iam_role.compact.name
+  policy_arn = var.compact_raw_policy_arn
+}
+
+# --- Scheduler: invoke exactly these two functions and park failures in the DLQ.
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  name               = "${var.name}-scheduler"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  statement {
+    sid       = "InvokeEtlAndCompactor"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.etl.arn, aws_lambda_function.compact.arn]
+  }
+
+  statement {
+    sid       = "ParkUndeliverableInvocations"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.schedule_dlq.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  name   = "scheduler"
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.scheduler.json
+}

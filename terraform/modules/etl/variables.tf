@@ -1,0 +1,194 @@
+variable "name" {
+  description = "Name prefix <project>-<environment>."
+  type        = string
+  default     = "clickstream-prod"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}$", var.name))
+    error_message = "name must be 3-31 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "tags" {
+  description = "Tags merged into every resource of this module."
+  type        = map(string)
+  default     = {}
+}
+
+variable "package_path" {
+  description = "Path of the ETL zip built by `make package`; the compactor runs from the same zip."
+  type        = string
+  default     = "../../../build/etl.zip"
+
+  validation {
+    condition     = endswith(var.package_path, ".zip")
+    error_message = "package_path must point at a .zip file."
+  }
+}
+
+variable "schedule_expression" {
+  description = "EventBridge Scheduler expression of the ETL (layout.ETL_SCHEDULE_EXPRESSION in production). Shorter cadences mean fresher dashboards and more invocations."
+  type        = string
+  default     = "rate(1 hour)"
+
+  validation {
+    condition     = can(regex("^(rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)|cron\\(\\S+ \\S+ \\S+ \\S+ \\S+ \\S+\\))$", var.schedule_expression))
+    error_message = "schedule_expression must be rate(1 hour), rate(N minutes|hours|days) or a six-field cron(...)."
+  }
+}
+
+variable "compaction_schedule_expression" {
+  description = "When the compactor merges the small objects of past hours (daily by default, after the ETL's grace window has passed)."
+  type        = string
+  default     = "cron(20 3 * * ? *)"
+
+  validation {
+    condition     = can(regex("^(rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)|cron\\(\\S+ \\S+ \\S+ \\S+ \\S+ \\S+\\))$", var.compaction_schedule_expression))
+    error_message = "compaction_schedule_expression must be a rate(...) or six-field cron(...) expression."
+  }
+}
+
+variable "schedule_timezone" {
+  description = "Time zone cron expressions are read in."
+  type        = string
+  default     = "UTC"
+
+  validation {
+    condition     = can(regex("^[A-Za-z_]+(/[A-Za-z_+-]+)*$", var.schedule_timezone))
+    error_message = "schedule_timezone must be an IANA time zone name such as UTC or Europe/Paris."
+  }
+}
+
+variable "schedule_enabled" {
+  description = "Run the schedules. Disable during a warehouse restore."
+  type        = bool
+  default     = true
+}
+
+variable "raw_bucket_id" {
+  description = "Name of the raw bucket (RAW_BUCKET)."
+  type        = string
+  default     = "clickstream-prod-raw-000000000000"
+}
+
+variable "read_raw_policy_arn" {
+  description = "Managed policy granting list/get on raw partitions (raw_store.policy_read_raw_arn)."
+  type        = string
+  default     = "arn:aws:iam::000000000000:policy/clickstream-prod-raw-read"
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/", var.read_raw_policy_arn))
+    error_message = "read_raw_policy_arn must be an IAM policy ARN."
+  }
+}
+
+variable "compact_raw_policy_arn" {
+  description = "Managed policy granting the compactor's writes and deletes (raw_store.policy_compact_raw_arn)."
+  type        = string
+  default     = "arn:aws:iam::000000000000:policy/clickstream-prod-raw-compact"
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/", var.compact_raw_policy_arn))
+    error_message = "compact_raw_policy_arn must be an IAM policy ARN."
+  }
+}
+
+variable "database_url_parameter_name" {
+  description = "SSM SecureString holding the ETL's DSN (DATABASE_URL_PARAM)."
+  type        = string
+  default     = "/clickstream/prod/etl/database_url"
+}
+
+variable "database_url_parameter_arn" {
+  description = "ARN of the DSN parameter."
+  type        = string
+  default     = "arn:aws:ssm:us-east-1:000000000000:parameter/clickstream/prod/etl/database_url"
+}
+
+variable "sns_topic_arn" {
+  description = "Topic the ETL publishes run failures to (SNS_TOPIC_ARN)."
+  type        = string
+  default     = "arn:aws:sns:us-east-1:000000000000:clickstream-prod-alerts"
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:sns:", var.sns_topic_arn))
+    error_message = "sns_topic_arn must be an SNS topic ARN."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Private subnets the ETL function runs in (it must reach PostgreSQL)."
+  type        = list(string)
+  default     = ["subnet-00000000000000001", "subnet-00000000000000002"]
+
+  validation {
+    condition     = length(var.subnet_ids) > 0
+    error_message = "subnet_ids must not be empty."
+  }
+}
+
+variable "security_group_ids" {
+  description = "Security groups of the ETL function (network.security_group_etl_id)."
+  type        = list(string)
+  default     = ["sg-00000000000000001"]
+
+  validation {
+    condition     = length(var.security_group_ids) > 0
+    error_message = "security_group_ids must not be empty."
+  }
+}
+
+variable "memory_size" {
+  description = "ETL memory in MB; gzip, JSON and COPY buffers of one hour's objects."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.memory_size >= 256 && var.memory_size <= 10240
+    error_message = "memory_size must be between 256 and 10240 MB."
+  }
+}
+
+variable "timeout_seconds" {
+  description = "ETL timeout. The ETL stops taking new objects 60 s before it (ETL_TIME_BUDGET_SECONDS) and resumes next run."
+  type        = number
+  default     = 600
+
+  validation {
+    condition     = var.timeout_seconds >= 120 && var.timeout_seconds <= 900
+    error_message = "timeout_seconds must be between 120 and 900."
+  }
+}
+
+variable "grace_hours" {
+  description = "Late-data window: how many past hours each run re-lists for objects that arrived late (ETL_GRACE_HOURS)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.grace_hours >= 0 && var.grace_hours <= 48
+    error_message = "grace_hours must be between 0 and 48."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the ETL and compactor logs."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts."
+  }
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of the functions."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}

@@ -1,0 +1,263 @@
+# Alarms of the proposal's observability list. Every alarm notifies the alert topic on
+# ALARM and on OK, so the on-call sees both the page and the recovery.
+
+locals {
+  alarm_actions = [aws_sns_topic.this.arn]
+}
+
+# --- Ingest API ----------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "api_5xx" {
+  alarm_name          = "${var.name}-api-5xx"
+  alarm_description   = "The ingest API returned 5xx: events may be lost client-side after SDK retries. Check the ingest function's logs."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "5xx"
+  dimensions          = { ApiId = var.api_id, Stage = var.api_stage }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.api_5xx_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "api_latency" {
+  alarm_name          = "${var.name}-api-latency-p95"
+  alarm_description   = "p95 ingest latency is high for 15 minutes (cold starts, S3 or SQS slowness)."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "Latency"
+  dimensions          = { ApiId = var.api_id, Stage = var.api_stage }
+  extended_statistic  = "p95"
+  period              = 300
+  evaluation_periods  = 3
+  threshold           = var.api_latency_p95_ms
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# --- Ingest function ---------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "ingest_errors" {
+  alarm_name          = "${var.name}-ingest-errors"
+  alarm_description   = "The ingest function raised (unhandled error or timeout)."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = var.ingest_function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "ingest_throttles" {
+  alarm_name          = "${var.name}-ingest-throttles"
+  alarm_description   = "The ingest function hit its reserved concurrency; shoppers get 429 and the SDK retries. Raise reserved_concurrency if this is real traffic."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  dimensions          = { FunctionName = var.ingest_function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "ingest_storage_failures" {
+  alarm_name          = "${var.name}-ingest-storage-failures"
+  alarm_description   = "The ingest could not write to S3 (the proposal's S3 PutObject failures); the batch went to the DLQ or was answered 5xx."
+  namespace           = var.metrics_namespace
+  metric_name         = "StorageFailures"
+  dimensions          = { service = "ingest" }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# --- Dead-letter queues: any message at all is worth a look ---------------------
+
+resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
+  for_each = {
+    ingest   = var.ingest_dlq_name
+    schedule = var.schedule_dlq_name
+  }
+
+  alarm_name          = "${var.name}-${each.key}-dlq-depth"
+  alarm_description   = "Messages are waiting in ${each.value}. Inspect, fix the cause, then replay (`clickstream dlq replay`)."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = each.value }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# --- ETL -----------------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "etl_errors" {
+  alarm_name          = "${var.name}-etl-errors"
+  alarm_description   = "An ETL run raised. The next run resumes from the watermark; check the ETL logs and the SNS message the run published."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = var.etl_function_name }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "etl_failed" {
+  alarm_name          = "${var.name}-etl-failed"
+  alarm_description   = "The ETL reported a failed run (EtlFailed), including failures it caught and answered without raising."
+  namespace           = var.metrics_namespace
+  metric_name         = "EtlFailed"
+  dimensions          = { service = "etl" }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "etl_duration" {
+  alarm_name          = "${var.name}-etl-duration"
+  alarm_description   = "An ETL run took more than ${floor(var.etl_duration_alarm_ratio * 100)}% of its timeout; the backlog will grow. Raise memory or cadence."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Duration"
+  dimensions          = { FunctionName = var.etl_function_name }
+  statistic           = "Maximum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = floor(var.etl_timeout_seconds * 1000 * var.etl_duration_alarm_ratio)
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "quarantined_objects" {
+  alarm_name          = "${var.name}-etl-quarantined-objects"
+  alarm_description   = "The ETL quarantined raw objects it could not parse; their events are not in the warehouse until fixed and replayed."
+  namespace           = var.metrics_namespace
+  metric_name         = "QuarantinedObjects"
+  dimensions          = { service = "etl" }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# Freshness: the ETL publishes DataFreshnessMinutes after every run. Missing data is
+# breaching on purpose: a schedule that stopped firing publishes nothing at all.
+resource "aws_cloudwatch_metric_alarm" "data_freshness" {
+  alarm_name          = "${var.name}-data-freshness"
+  alarm_description   = "The warehouse has not been refreshed for ${var.freshness_threshold_minutes} minutes (freshness SLO)."
+  namespace           = var.metrics_namespace
+  metric_name         = "DataFreshnessMinutes"
+  dimensions          = { service = "etl" }
+  statistic           = "Minimum"
+  period              = 3600
+  evaluation_periods  = var.freshness_threshold_minutes / 60
+  threshold           = var.freshness_threshold_minutes
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# --- Schedules -----------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "schedule_target_errors" {
+  alarm_name          = "${var.name}-schedule-target-errors"
+  alarm_description   = "EventBridge Scheduler could not invoke the ETL or the compactor (permissions, throttling, deleted function)."
+  namespace           = "AWS/Scheduler"
+  metric_name         = "TargetErrorCount"
+  dimensions          = { ScheduleGroup = var.schedule_group_name }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "schedule_dropped" {
+  alarm_name          = "${var.name}-schedule-dropped"
+  alarm_description   = "EventBridge Scheduler dropped invocations after exhausting its retries."
+  namespace           = "AWS/Scheduler"
+  metric_name         = "InvocationDroppedCount"
+  dimensions          = { ScheduleGroup = var.schedule_group_name }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# --- Dashboard host ----------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "dashboard_unhealthy" {
+  alarm_name          = "${var.name}-dashboard-unhealthy"
+  alarm_description   = "The ALB sees no healthy dashboard host (Nginx /healthz failing): Shiny, Nginx or the instance is down."
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "HealthyHostCount"
+  dimensions          = { LoadBalancer = var.lb_arn_suffix, TargetGroup = var.target_group_arn_suffix }
+  statistic           = "Minimum"
+  period              = 60
+  evaluation_periods  = 5
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}

@@ -1,0 +1,36 @@
+output "sns_topic_arn" {
+  description = "ARN of the alert topic (the ETL's SNS_TOPIC_ARN)."
+  value       = aws_sns_topic.this.arn
+}
+
+output "cloudwatch_dashboard_name" {
+  description = "Name of the CloudWatch dashboard."
+  value       = aws_cloudwatch_dashboard.this.dashboard_name
+}
+
+output "alarm_names" {
+  description = "Names of every alarm this module creates."
+  value = concat(
+    [
+      aws_cloudwatch_metric_alarm.api_5xx.alarm_name,
+      aws_cloudwatch_metric_alarm.api_latency.alarm_name,
+      aws_cloudwatch_metric_alarm.ingest_errors.alarm_name,
+      aws_cloudwatch_metric_alarm.ingest_throttles.alarm_name,
+      aws_cloudwatch_metric_alarm.ingest_storage_failures.alarm_name,
+      aws_cloudwatch_metric_alarm.etl_errors.alarm_name,
+      aws_cloudwatch_metric_alarm.etl_failed.alarm_name,
+      aws_cloudwatch_metric_alarm.etl_duration.alarm_name,
+      aws_cloudwatch_metric_alarm.quarantined_objects.alarm_name,
+      aws_cloudwatch_metric_alarm.data_freshness.alarm_name,
+      aws_cloudwatch_metric_alarm.schedule_target_errors.alarm_name,
+      aws_cloudwatch_metric_alarm.schedule_dropped.alarm_name,
+      aws_cloudwatch_metric_alarm.dashboard_unhealthy.alarm_name,
+    ],
+    [for a in aws_cloudwatch_metric_alarm.dlq_depth : a.alarm_name],
+  )
+}
+
+output "budgets_budget_name" {
+  description = "Name of the monthly cost budget."
+  value       = aws_budgets_budget.this.name
+}

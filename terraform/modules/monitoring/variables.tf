@@ -1,0 +1,170 @@
+variable "name" {
+  description = "Name prefix <project>-<environment>."
+  type        = string
+  default     = "clickstream-prod"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}$", var.name))
+    error_message = "name must be 3-31 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "tags" {
+  description = "Tags merged into every resource of this module."
+  type        = map(string)
+  default     = {}
+}
+
+variable "alarm_emails" {
+  description = "E-mail addresses subscribed to the alert topic (each must confirm the subscription mail)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alarm_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "alarm_emails must be e-mail addresses."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the Lambdas' EMF metrics (clickstream.observability.METRICS_NAMESPACE)."
+  type        = string
+  default     = "Clickstream"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9/_.#:-]{1,255}$", var.metrics_namespace))
+    error_message = "metrics_namespace must be a valid CloudWatch namespace."
+  }
+}
+
+variable "api_id" {
+  description = "ID of the ingest HTTP API."
+  type        = string
+  default     = "example"
+}
+
+variable "api_stage" {
+  description = "Stage of the ingest HTTP API."
+  type        = string
+  default     = "$default"
+}
+
+variable "ingest_function_name" {
+  description = "Name of the ingest Lambda."
+  type        = string
+  default     = "clickstream-prod-ingest"
+}
+
+variable "ingest_dlq_name" {
+  description = "Name of the ingest dead-letter queue."
+  type        = string
+  default     = "clickstream-prod-ingest-dlq"
+}
+
+variable "etl_function_name" {
+  description = "Name of the ETL Lambda."
+  type        = string
+  default     = "clickstream-prod-etl"
+}
+
+variable "etl_timeout_seconds" {
+  description = "Timeout of the ETL Lambda; the duration alarm fires at etl_duration_alarm_ratio of it."
+  type        = number
+  default     = 600
+
+  validation {
+    condition     = var.etl_timeout_seconds > 0
+    error_message = "etl_timeout_seconds must be positive."
+  }
+}
+
+variable "compact_function_name" {
+  description = "Name of the compactor Lambda."
+  type        = string
+  default     = "clickstream-prod-compact"
+}
+
+variable "schedule_group_name" {
+  description = "EventBridge Scheduler group of the ETL and compactor schedules."
+  type        = string
+  default     = "clickstream-prod"
+}
+
+variable "schedule_dlq_name" {
+  description = "Name of the schedule dead-letter queue."
+  type        = string
+  default     = "clickstream-prod-schedule-dlq"
+}
+
+variable "lb_arn_suffix" {
+  description = "ARN suffix of the dashboard ALB."
+  type        = string
+  default     = "app/clickstream-prod-dash/0000000000000000"
+}
+
+variable "target_group_arn_suffix" {
+  description = "ARN suffix of the dashboard target group."
+  type        = string
+  default     = "targetgroup/clickstream-prod-dash/0000000000000000"
+}
+
+variable "api_5xx_threshold" {
+  description = "API 5xx responses in 5 minutes that raise the alarm. The ingest answers bad input with 4xx, so any 5xx is a platform fault."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.api_5xx_threshold >= 1
+    error_message = "api_5xx_threshold must be at least 1."
+  }
+}
+
+variable "api_latency_p95_ms" {
+  description = "p95 API latency (ms) over 5 minutes that raises the alarm, three periods in a row."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.api_latency_p95_ms >= 50
+    error_message = "api_latency_p95_ms must be at least 50."
+  }
+}
+
+variable "etl_duration_alarm_ratio" {
+  description = "Fraction of the ETL timeout whose crossing raises the duration alarm (a run that nears its timeout is about to fall behind)."
+  type        = number
+  default     = 0.8
+
+  validation {
+    condition     = var.etl_duration_alarm_ratio > 0 && var.etl_duration_alarm_ratio < 1
+    error_message = "etl_duration_alarm_ratio must be between 0 and 1."
+  }
+}
+
+variable "freshness_threshold_minutes" {
+  description = "Data freshness SLO: minutes without a successful load before the freshness alarm fires. With an hourly ETL, 120 allows one missed run."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.freshness_threshold_minutes >= 60 && var.freshness_threshold_minutes % 60 == 0
+    error_message = "freshness_threshold_minutes must be a whole number of hours (60, 120, ...), since the alarm evaluates hourly periods."
+  }
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly cost budget in USD; alerts at 80% actual and 100% forecast."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.monthly_budget_usd > 0
+    error_message = "monthly_budget_usd must be positive."
+  }
+}
+
+variable "budget_cost_filter_tags" {
+  description = "Restrict the budget to resources with these cost-allocation tags (e.g. {Project = \"clickstream\"}); empty budgets the whole account. Tags must be activated as cost-allocation tags first."
+  type        = map(string)
+  default     = {}
+}
