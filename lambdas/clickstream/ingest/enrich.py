@@ -5,7 +5,7 @@ Every function here is pure; the handler passes in what it read from the request
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -39,6 +39,11 @@ class RequestContext:
     user_agent: str
     viewer_country: str | None
     hash_key: bytes
+    received_at_text: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Formatted once per request rather than once per event.
+        object.__setattr__(self, "received_at_text", format_timestamp(self.received_at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +153,9 @@ def enrich_event(event: dict[str, Any], context: RequestContext) -> dict[str, An
         else None
     )
     record["page_url"] = redact(event["page_url"])
-    for field in ("page_title", "referrer"):
-        if field in event:
-            record[field] = _redact_optional(event[field])
+    for name in ("page_title", "referrer"):
+        if name in event:
+            record[name] = _redact_optional(event[name])
     geo = dict(event.get("geo") or {})
     if "city" in geo:
         geo["city"] = _redact_optional(geo["city"])
@@ -162,7 +167,7 @@ def enrich_event(event: dict[str, Any], context: RequestContext) -> dict[str, An
         record["ecom"] = {**event["ecom"], "category": _redact_optional(event["ecom"]["category"])}
     if "props" in event:
         record["props"] = {key: _redact_optional(value) for key, value in event["props"].items()}
-    record["received_at"] = format_timestamp(context.received_at)
+    record["received_at"] = context.received_at_text
     record["request_id"] = context.request_id
     record["auth"] = context.auth_method
     record["clock_skew"] = clock_skew(event_at, context.received_at)

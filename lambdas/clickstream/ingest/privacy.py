@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from functools import lru_cache
 
 EMAIL_PLACEHOLDER = "[email]"
 PHONE_PLACEHOLDER = "[phone]"
@@ -21,11 +22,14 @@ _PHONE = re.compile(
 _HAS_DIGIT_RUN = re.compile(r"\d")
 
 
+@lru_cache(maxsize=16384)
 def hash_identifier(key: bytes, value: str) -> str:
     """HMAC-SHA256 of an identifier: stable for joins, useless without the key."""
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+# Cached: page URLs, titles and referrers repeat across the events of a session.
+@lru_cache(maxsize=16384)
 def redact(text: str) -> str:
     """`text` with e-mail addresses and phone numbers replaced by placeholders."""
     if "@" in text or "%40" in text:
