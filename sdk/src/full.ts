@@ -12,11 +12,13 @@ export type * from './types';
 
 export function init(config: Config): void {
   const cap = config.maxQueued || 1000;
-  hooks.add = (e) => save(e, cap);
+  // This page's own events are already queued in memory; the stored rest came from earlier pages.
+  const own = new Set<string>();
+  hooks.add = (e) => (own.add(e.event_id), save(e, cap));
   hooks.done = forget;
   hooks.clear = clear;
   if (config.currency) setCurrency(config.currency);
   trackEngagement();
   initTracker(config);
-  load().then(restore);
+  load().then((saved) => restore(saved.filter((e) => !own.has(e.event_id))));
 }

@@ -124,9 +124,6 @@ export function consent(granted: boolean): void {
 
 /** Put events saved by an earlier page (offline queue) in front of this page's, and send them. */
 export function restore(saved: ClickstreamEvent[]): void {
-  // Only events stamped before this page started: the rest are this page's own, already queued.
-  const started = new Date(performance.timeOrigin).toISOString();
-  saved = saved.filter((e) => e.ts < started);
   if (saved.length) queue.unshift(...saved), flush();
 }
 
@@ -142,9 +139,8 @@ export function init(options: Config): void {
     flush();
   });
   // visibilitychange is the last event mobile browsers reliably fire; pagehide covers older Safari.
-  for (const type of ['visibilitychange', 'pagehide']) {
-    addEventListener(type, () => document.visibilityState === 'hidden' && flush(true));
-  }
+  addEventListener('visibilitychange', () => document.hidden && flush(true));
+  addEventListener('pagehide', () => flush(true));
   if (config.autoPageviews !== false) {
     const onChange = (): void => {
       if (location.pathname + location.search !== lastPage) page();

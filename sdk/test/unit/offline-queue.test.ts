@@ -3,10 +3,9 @@ import { dropped } from '../../src/identity';
 import { fakeNetwork, hidePage, loadSdk, readStored, settle } from './harness';
 import { setOnline, setVisibility } from './setup';
 
-/** The next page load starts now: events stamped before it belong to earlier pages. */
+/** A new page: fresh SDK module, same storage and IndexedDB. */
 function newPageLoad(): void {
   vi.resetModules();
-  Object.defineProperty(performance, 'timeOrigin', { configurable: true, value: Date.now() + 1 });
   setVisibility('visible');
 }
 
@@ -23,7 +22,6 @@ describe('offline queue (IndexedDB)', () => {
     const stored = await readStored();
     expect(stored.map((e) => e.event_type)).toEqual(['view', 'add_to_cart', 'click', 'engagement']);
 
-    await new Promise((resolve) => setTimeout(resolve, 5));
     newPageLoad();
     setOnline(true);
     const page2 = await loadSdk({ flushMs: 50 });

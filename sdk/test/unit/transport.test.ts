@@ -118,3 +118,18 @@ describe('retry', () => {
     expect(network.events()).toHaveLength(2);
   });
 });
+
+describe('core build', () => {
+  it('tracks, batches and sends without the offline queue or e-commerce helpers', async () => {
+    const network = fakeNetwork();
+    const sdk = await loadSdk({ batchSize: 2 }, 'core');
+    expect('purchase' in sdk).toBe(false);
+    sdk.track('click', { button: 'buy' });
+    await settle();
+    expect(network.events().map((e) => e.event_type)).toEqual(['view', 'click']);
+    hidePage();
+    await settle();
+    // No engagement module in the core build: nothing else to send.
+    expect(network.sent).toHaveLength(1);
+  });
+});
