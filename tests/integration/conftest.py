@@ -226,3 +226,36 @@ WAREHOUSE_FINGERPRINT_SQL = {
 def warehouse_fingerprint(db: Warehouse) -> dict[str, Any]:
     """Content hashes of every curated table: equal fingerprints = identical warehouse."""
     return {name: db.scalar(statement) for name, statement in WAREHOUSE_FINGERPRINT_SQL.items()}
+
+
+@pytest.fixture
+def second_warehouse(pg_cluster: LocalCluster) -> Iterator[Warehouse]:
+    """Another fresh database, for 'identical to a clean run' comparisons."""
+    name = "test_" + uuid.uuid4().hex[:12]
+    create_database_from_template(pg_cluster, name)
+    yield Warehouse(pg_cluster, name)
+    conn = psycopg2.connect(pg_cluster.superuser_url())
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
+def run_against(
+    db: Warehouse, s3: Any, bucket: str, now: Any, mode: str = "run", **options: Any
+) -> Any:
+    """One in-process ETL run against any test database (for clean-run comparisons)."""
+    from clickstream.etl import loader
+    from clickstream.etl.handler import build_dependencies
+
+    settings = EtlSettings(
+        raw_bucket=bucket, database_url=db.etl_url, database_url_param=None, sns_topic_arn=None
+    )
+    deps = build_dependencies(settings, s3=s3)
+    deps.now = lambda: now
+    return loader.run_etl(loader.RunRequest(mode=mode, **options), deps)
+
+
+REPO_ROOT_FOR_TESTS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

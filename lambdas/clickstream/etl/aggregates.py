@@ -49,18 +49,18 @@ from fact_events as e
 where e.event_date in (select date_day from finish_dates) and not e.is_bot
 group by date_trunc('hour', e.event_at);
 
-with affected as (
-    select distinct d::date as date_day
-    from finish_dates as f
-    cross join lateral generate_series(
-        f.date_day,
-        greatest(f.date_day, least(f.date_day + 29, (select max(session_date) from fact_sessions))),
-        interval '1 day'
-    ) as d
-),
-cleared as (
-    delete from agg_active_users_daily where date_day in (select date_day from affected)
-)
+-- A day's WAU/MAU depend on the 29 days before it, so every day from the oldest queued
+-- one to the newest session is recomputed: one row per day between the first and the
+-- last session date, whatever order the data arrived in.
+create temp table finish_active_dates on commit drop as
+select d::date as date_day
+from generate_series(
+    greatest((select min(date_day) from finish_dates), (select min(session_date) from fact_sessions)),
+    (select max(session_date) from fact_sessions),
+    interval '1 day'
+) as d;
+delete from agg_active_users_daily
+where date_day in (select date_day from finish_active_dates);
 insert into agg_active_users_daily
 select
     a.date_day,
@@ -70,7 +70,7 @@ select
         where s.session_date between a.date_day - 6 and a.date_day and not s.is_bot),
     (select count(distinct s.anonymous_id) from fact_sessions as s
         where s.session_date between a.date_day - 29 and a.date_day and not s.is_bot)
-from affected as a;
+from finish_active_dates as a;
 
 delete from agg_funnel_daily where date_day in (select date_day from finish_dates);
 insert into agg_funnel_daily

@@ -10,6 +10,7 @@ from typing import Any
 
 DEFAULT_GRACE_HOURS = 2
 DEFAULT_TIME_BUDGET_SECONDS = 780.0
+DEFAULT_GROUP_MAX_ROWS = 250_000
 
 
 class ConfigError(ValueError):
@@ -24,6 +25,8 @@ class EtlSettings:
     sns_topic_arn: str | None
     grace_hours: int = DEFAULT_GRACE_HOURS
     time_budget_seconds: float = DEFAULT_TIME_BUDGET_SECONDS
+    # Rows staged per load transaction: bounds the staging table and the redo on a crash.
+    group_max_rows: int = DEFAULT_GROUP_MAX_ROWS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EtlSettings:
@@ -44,6 +47,7 @@ class EtlSettings:
             time_budget_seconds=float(
                 _int(env, "ETL_TIME_BUDGET_SECONDS", int(DEFAULT_TIME_BUDGET_SECONDS), minimum=1)
             ),
+            group_max_rows=_int(env, "ETL_GROUP_MAX_ROWS", DEFAULT_GROUP_MAX_ROWS, minimum=1),
         )
 
     def resolve_database_url(self, ssm: Any | None = None) -> str:

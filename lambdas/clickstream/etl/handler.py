@@ -81,6 +81,7 @@ def build_dependencies(
         connect=connect,
         grace_hours=settings.grace_hours,
         time_budget_seconds=budget,
+        group_max_rows=settings.group_max_rows,
     )
 
 

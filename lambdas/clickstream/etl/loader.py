@@ -103,6 +103,7 @@ class EtlDependencies:
     connect: Callable[[], Any]
     grace_hours: int
     time_budget_seconds: float
+    group_max_rows: int = GROUP_MAX_ROWS
     now: Callable[[], datetime] = field(default_factory=lambda: lambda: datetime.now(UTC))
 
 
@@ -167,8 +168,13 @@ def _load_everything(
     queue: Iterator[RawObject] = iter(pending)
     handled: set[str] = set()
 
+    finish_reserve = min(FINISH_RESERVE_SECONDS, deps.time_budget_seconds / 4)
+
     def keep_going(rows_staged: int) -> bool:
-        return rows_staged < GROUP_MAX_ROWS and time.monotonic() < deadline - FINISH_RESERVE_SECONDS
+        if not handled:
+            return True  # every run makes progress, however small its budget
+        in_time = time.monotonic() < deadline - finish_reserve
+        return in_time and rows_staged < deps.group_max_rows
 
     while True:
         remaining = [obj for obj in pending if obj.key not in handled]
