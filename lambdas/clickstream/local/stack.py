@@ -30,6 +30,7 @@ COMPONENTS: tuple[str, ...] = (
     "clickstream.local.aws:AwsComponent",
     "clickstream.local.postgres:PostgresComponent",
     "clickstream.local.api_gateway:ApiComponent",
+    "clickstream.local.site:SiteComponent",
     "clickstream.local.scheduler:SchedulerComponent",
 )
 DEMO_COMPONENTS: tuple[str, ...] = ("clickstream.local.shoppers:ShoppersComponent",)
