@@ -32,6 +32,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     up.add_argument("--demo", action="store_true", help="also run simulated shoppers")
     up.set_defaults(handler=_up)
 
+    simulate = subparsers.add_parser(
+        "simulate",
+        help="post simulated shopper visits to an ingest API (the local stack's by default)",
+    )
+    simulate.add_argument("--env-file", type=Path, default=defaults.env_file)
+    simulate.add_argument("--sessions", type=int, default=100, help="visits to send")
+    simulate.add_argument(
+        "--rate", type=float, default=0.0, help="visits per second (0 = as fast as possible)"
+    )
+    simulate.add_argument("--seed", type=int, default=None, help="for a reproducible run")
+    simulate.set_defaults(handler=_simulate)
+
 
 def _up(args: argparse.Namespace) -> int:
     settings = StackSettings(
@@ -46,3 +58,18 @@ def _up(args: argparse.Namespace) -> int:
     )
     run_until_signalled(settings)
     return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import threading
+
+    from clickstream.local.stack import read_env_file
+    from clickstream.simulate import ApiClient, run_shoppers
+
+    env = read_env_file(args.env_file)
+    client = ApiClient(env["API_URL"], env["API_KEY"])
+    visits, accepted, rejected = run_shoppers(
+        client, args.sessions, args.rate, threading.Event(), seed=args.seed
+    )
+    print(f"visits {visits}  events accepted {accepted}  rejected {rejected}")
+    return 0 if rejected == 0 else 1
