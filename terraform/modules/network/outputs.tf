@@ -18,6 +18,11 @@ output "private_subnet_ids" {
   value       = aws_subnet.private[*].id
 }
 
+output "private_subnet_cidr_blocks" {
+  description = "CIDRs of the private subnets, in AZ order."
+  value       = aws_subnet.private[*].cidr_block
+}
+
 output "security_group_alb_id" {
   description = "Security group of the dashboard ALB."
   value       = aws_security_group.alb.id
