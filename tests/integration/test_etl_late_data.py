@@ -1,0 +1,121 @@
+"""Late events update their old sessions and dates; delayed writes wait for a backfill."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from clickstream.etl import warehouse
+from clickstream.etl.status import status_report
+from clickstream.etl.synthetic import SyntheticShop, partition_key, write_objects
+from tests.integration.test_etl_sessions import expected_sessions
+
+DAY1 = datetime(2026, 11, 10, 9, tzinfo=UTC)
+
+
+def put(s3, bucket, key, records):
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=gzip.compress(b"".join(orjson.dumps(r) + b"\n" for r in records)),
+    )
+
+
+@pytest.mark.slow
+def test_late_events_rebuild_their_old_sessions_and_the_old_dates_aggregates(
+    warehouse_db, raw_bucket, run_etl
+):
+    # Given yesterday's sessions loaded, except the last events of 30 sessions, which a
+    # browser held offline and sends a day later (received today, event time yesterday)
+    s3, bucket = raw_bucket
+    records = list(SyntheticShop(seed=31, bot_share=0).events(3000, DAY1, timedelta(hours=3)))
+    by_session: dict[str, list[dict]] = {}
+    for record in records:
+        by_session.setdefault(record["session_id"], []).append(record)
+    held = [events[-1] for events in list(by_session.values())[:30] if len(events) > 1]
+    held_ids = {r["event_id"] for r in held}
+    write_objects(s3, bucket, [r for r in records if r["event_id"] not in held_ids])
+    run_etl(now=DAY1 + timedelta(hours=6))
+    views_before = warehouse_db.scalar(
+        "select page_views from agg_traffic_daily where date_day = %s", (DAY1.date(),)
+    )
+    assert views_before == sum(
+        1 for r in records if r["event_type"] == "view" and r["event_id"] not in held_ids
+    )
+
+    # When the late events arrive in today's partition
+    today = DAY1 + timedelta(days=1, hours=2)
+    for record in held:
+        record["received_at"] = today.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    put(s3, bucket, partition_key(today, "late"), held)
+    summary = run_etl(now=today + timedelta(minutes=10))
+
+    # Then their old sessions are rebuilt to what a full rebuild gives, and yesterday's
+    # aggregates are refreshed
+    assert summary.rows_inserted == len(held)
+    expected = expected_sessions(records)
+    for record in held:
+        row = warehouse_db.query(
+            "select event_count, ended_at, is_bounce, revenue from fact_sessions"
+            " where session_id = %s",
+            (record["session_id"],),
+        )[0]
+        want = expected[record["session_id"]]
+        assert row == (want["event_count"], want["ended_at"], want["is_bounce"], want["revenue"])
+    assert warehouse_db.scalar(
+        "select page_views from agg_traffic_daily where date_day = %s", (DAY1.date(),)
+    ) == sum(1 for r in records if r["event_type"] == "view")
+    assert (
+        warehouse_db.scalar(
+            "select count(*) from agg_traffic_daily where date_day = %s", (today.date(),)
+        )
+        == 0
+    )  # no session started today
+
+
+@pytest.mark.slow
+def test_a_delayed_write_is_pending_until_backfill_loads_it(warehouse_db, raw_bucket, run_etl):
+    # Given a loaded morning and a watermark that has moved on
+    s3, bucket = raw_bucket
+    records = list(SyntheticShop(seed=32).events(800, DAY1, timedelta(hours=1)))
+    write_objects(s3, bucket, records)
+    later = DAY1 + timedelta(hours=8)
+    run_etl(now=later)
+
+    # When an object lands in the 09:00 partition, far older than watermark - grace
+    shop = SyntheticShop(seed=33)
+    delayed = list(shop.events(50, DAY1, timedelta(minutes=30)))
+    for record in delayed:
+        record["received_at"] = DAY1.strftime("%Y-%m-%dT%H:%M:%S.500Z")
+    key = partition_key(DAY1, "delayed-write")
+    put(s3, bucket, key, delayed)
+    run_etl(now=later)
+
+    # Then the run skips it, and status reports it as needing a backfill
+    assert (
+        warehouse_db.scalar("select count(*) from etl_manifest where object_key = %s", (key,)) == 0
+    )
+    conn = warehouse.connect(warehouse_db.etl_url)
+    try:
+        report = status_report(s3, bucket, conn, later, grace_hours=2, days=2)
+    finally:
+        conn.close()
+    assert [(p["key"], p["state"]) for p in report["pending_objects"]] == [
+        (key, "pending: needs backfill")
+    ]
+
+    # And a backfill of that hour loads it, once
+    summary = run_etl("backfill", now=later, first_hour=DAY1, last_hour=DAY1)
+    again = run_etl("backfill", now=later, first_hour=DAY1, last_hour=DAY1)
+    assert summary.rows_inserted == len(delayed) and again.rows_inserted == 0
+    assert warehouse_db.scalar("select count(*) from fact_events") == len(records) + len(delayed)
+    conn = warehouse.connect(warehouse_db.etl_url)
+    try:
+        assert (
+            status_report(s3, bucket, conn, later, grace_hours=2, days=2)["pending_objects"] == []
+        )
+    finally:
+        conn.close()
