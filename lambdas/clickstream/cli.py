@@ -11,7 +11,11 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: tuple[str, ...] = ("clickstream.local.commands", "clickstream.etl.commands")
+COMMAND_MODULES: tuple[str, ...] = (
+    "clickstream.local.commands",
+    "clickstream.ingest.commands",
+    "clickstream.etl.commands",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -319,3 +319,29 @@ def test_when_s3_and_the_queue_both_fail_the_client_is_told_to_retry(
     status, body, _ = post({"events": events}, lambda_context)
     assert (status, body["accepted"], body["duplicates"]) == (202, 1, 0)
     assert len(ingest_env.stored_records()) == 1
+
+
+def test_batches_parked_by_an_s3_outage_are_replayed_and_other_reasons_stay(
+    ingest_env: IngestEnvironment, lambda_context: Any
+) -> None:
+    from clickstream.ingest.replay import replay_storage_failures
+    from clickstream.ingest.storage import RawEventStore, S3Sink
+    from tests.unit.conftest import BUCKET
+
+    # Given a batch parked during an S3 outage and one schema violation in the queue
+    events = [fresh("direct_page_view"), fresh("proposal_purchase")]
+    ingest_env.s3.delete_bucket(Bucket=BUCKET)
+    post({"events": [*events, {"event_type": "nope"}]}, lambda_context)
+    ingest_env.s3.create_bucket(Bucket=BUCKET)
+    assert ingest_env.object_keys() == []
+    # When the operator replays the queue
+    report = replay_storage_failures(
+        ingest_env.sqs, ingest_env.dlq_url, RawEventStore(S3Sink(ingest_env.s3, BUCKET))
+    )
+    # Then the parked records are in S3 exactly once and only the violation is left
+    assert report.replayed_records == 2
+    assert sorted(r["event_id"] for r in ingest_env.stored_records()) == sorted(
+        e["event_id"] for e in events
+    )
+    assert dict(report.left_in_queue) == {"schema_violation": 1}
+    assert [m["reason"] for m in ingest_env.dead_letters()] == ["schema_violation"]

@@ -1,0 +1,62 @@
+"""Dead-letter queue subcommands: `clickstream dlq inspect` and `clickstream dlq replay`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections import Counter
+
+import boto3
+
+from clickstream.ingest.replay import inspect_dead_letters, replay_storage_failures
+from clickstream.ingest.storage import RawEventStore, S3Sink
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    dlq = subparsers.add_parser("dlq", help="inspect or replay the ingest dead-letter queue")
+    actions = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
+    inspect = actions.add_parser("inspect", help="count messages by reason and show the latest")
+    inspect.add_argument("--limit", type=int, default=1000)
+    inspect.add_argument("--show", type=int, default=5, help="messages to print in full")
+    inspect.set_defaults(handler=_inspect)
+    replay = actions.add_parser(
+        "replay", help="write batches parked by an S3 outage (storage_failure) to the raw bucket"
+    )
+    replay.add_argument("--limit", type=int, default=100_000)
+    replay.set_defaults(handler=_replay)
+    for action in (inspect, replay):
+        action.add_argument(
+            "--queue-url", default=os.environ.get("DLQ_URL"), help="default: $DLQ_URL"
+        )
+        action.add_argument(
+            "--bucket", default=os.environ.get("RAW_BUCKET"), help="default: $RAW_BUCKET"
+        )
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    messages = inspect_dead_letters(
+        boto3.client("sqs"), _require(args.queue_url, "DLQ_URL"), args.limit
+    )
+    for reason, count in Counter(m.get("reason") for m in messages).most_common():
+        print(f"{count:>8}  {reason}")
+    for message in messages[: args.show]:
+        print(json.dumps(message)[:2000])
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    store = RawEventStore(S3Sink(boto3.client("s3"), _require(args.bucket, "RAW_BUCKET")))
+    report = replay_storage_failures(
+        boto3.client("sqs"), _require(args.queue_url, "DLQ_URL"), store, args.limit
+    )
+    print(f"replayed {report.replayed_records} records into {len(report.objects_written)} objects")
+    for reason, count in report.left_in_queue.most_common():
+        print(f"left in the queue: {count} {reason}")
+    return 0
+
+
+def _require(value: str | None, name: str) -> str:
+    if not value:
+        raise SystemExit(f"set {name} (or source .local/stack.env) or pass the option")
+    return value
