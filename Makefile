@@ -25,6 +25,7 @@ apt: ## Install missing Debian packages (needs root or sudo).
 
 venv: $(PIP_STAMP)
 $(PIP_STAMP): pyproject.toml
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || bash scripts/apt-install.sh python3-venv
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip==25.3
 	$(PY) -m pip install -q -e '.[dev]'
