@@ -1,4 +1,5 @@
 resource "aws_lb" "this" {
+  #checkov:skip=CKV_AWS_150:Deletion protection is the deletion_protection variable: true in prod, false in dev so the environment can be torn down.
   #checkov:skip=CKV2_AWS_28:Every request is authenticated by Cognito at the listener before it reaches the host; a WAF (5 USD/month plus rules) would guard only the Cognito redirect.
   name                       = "${var.name}-dash"
   load_balancer_type         = "application"

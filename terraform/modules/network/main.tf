@@ -1,5 +1,12 @@
 data "aws_availability_zones" "available" {
+  #checkov:skip=CKV_AWS_394:Only the first az_count zones are used and the subnets are indexed by position; a zone AWS adds later sorts after them and changes nothing.
   state = "available"
+
+  # Regular AZs only: no Local or Wavelength Zones, which lack most services used here.
+  filter {
+    name   = "opt-in-status"
+    values = ["opt-in-not-required"]
+  }
 }
 
 data "aws_region" "current" {}

@@ -28,6 +28,7 @@ resource "aws_cloudfront_origin_access_control" "this" {
 }
 
 resource "aws_cloudfront_response_headers_policy" "security" {
+  #checkov:skip=CKV_AWS_259:HSTS is one year with subdomains; preload commits the whole registrable domain to browser lists, so it is the store owner's choice (hsts_preload).
   name    = "${var.name}-security-headers"
   comment = "Security headers on every store and API response."
 
@@ -35,7 +36,7 @@ resource "aws_cloudfront_response_headers_policy" "security" {
     strict_transport_security {
       access_control_max_age_sec = 31536000
       include_subdomains         = true
-      preload                    = false
+      preload                    = var.hsts_preload
       override                   = true
     }
     content_type_options {
@@ -64,6 +65,7 @@ resource "aws_cloudfront_response_headers_policy" "security" {
 resource "aws_cloudfront_distribution" "this" {
   #checkov:skip=CKV_AWS_310:One S3 origin in one region; an origin group needs a replicated second bucket, which the site does not justify.
   #checkov:skip=CKV_AWS_374:The store sells wherever it ships; geo restriction is a business decision, not a default.
+  #checkov:skip=CKV2_AWS_47:The attached web ACL (modules/edge_waf) includes AWSManagedRulesKnownBadInputsRuleSet, the Log4j rules; checkov cannot follow the ARN across modules.
   #checkov:skip=CKV_AWS_174:TLS 1.2_2021 is set whenever a custom certificate is used; the *.cloudfront.net default certificate (no domain yet) cannot carry a minimum protocol version.
   enabled             = true
   comment             = "${var.name} store and first-party clickstream endpoint"

@@ -102,3 +102,9 @@ variable "web_acl_arn" {
     error_message = "web_acl_arn must be a global (CLOUDFRONT scope) WAFv2 web ACL ARN from us-east-1."
   }
 }
+
+variable "hsts_preload" {
+  description = "Add the preload directive to Strict-Transport-Security. Only once every subdomain of the store's registrable domain serves HTTPS: browser preload lists are slow to leave."
+  type        = bool
+  default     = false
+}
