@@ -1,0 +1,87 @@
+"""The operator commands, run as a user types them (subprocesses, real PostgreSQL and moto)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from clickstream.etl.synthetic import SyntheticShop, write_objects
+from tests.integration.conftest import REPO_ROOT_FOR_TESTS
+
+
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "clickstream.cli", *args],
+        cwd=REPO_ROOT_FOR_TESTS,
+        env={**os.environ, **env, "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def json_out(result: subprocess.CompletedProcess[str]) -> dict:
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout[result.stdout.index("{") :])
+
+
+@pytest.mark.slow
+def test_migrate_run_backfill_compact_and_status_from_the_command_line(
+    warehouse_db, raw_bucket, moto_endpoint, tmp_path
+):
+    s3, bucket = raw_bucket
+    now = datetime.now(UTC)
+    hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    records = list(SyntheticShop(seed=61).events(500, hour, timedelta(minutes=30)))
+    keys = write_objects(s3, bucket, records, events_per_object=50)
+    env = {
+        "RAW_BUCKET": bucket,
+        "DATABASE_URL": warehouse_db.owner_url,
+        "AWS_ENDPOINT_URL": moto_endpoint,
+    }
+    state = ["--state-dir", str(tmp_path)]
+
+    assert json_out(cli("migrate", *state, env=env)) == {"applied": []}
+    run = json_out(cli("etl", "run", *state, env=env))
+    assert run["status"] == "succeeded" and run["rows_inserted"] == len(records)
+    backfill = json_out(
+        cli("etl", "backfill", "--from", hour.strftime("%Y-%m-%dT%H"),
+            "--to", hour.strftime("%Y-%m-%dT%H"), *state, env=env)
+    )  # fmt: skip
+    assert backfill["status"] == "succeeded" and backfill["rows_inserted"] == 0
+    compacted = json_out(cli("compact", "--hour", hour.strftime("%Y-%m-%dT%H"), *state, env=env))
+    assert compacted["objects_merged"] == len(keys)
+    status = json_out(cli("status", *state, env=env))
+    assert status["pending_objects"] == []
+    assert status["freshness"]["latest_status"] == "succeeded"
+    assert [r["status"] for r in status["recent_runs"]][:2] == ["succeeded", "succeeded"]
+
+
+@pytest.mark.slow
+def test_bad_arguments_and_missing_settings_get_clear_errors(tmp_path, moto_endpoint):
+    state = ["--state-dir", str(tmp_path)]
+    clean_env = {"RAW_BUCKET": "", "DATABASE_URL": "", "DATABASE_URL_PARAM": ""}
+    missing = cli("etl", "run", *state, env=clean_env)
+    assert missing.returncode == 2 and "RAW_BUCKET is not set" in missing.stdout
+    backwards = cli(
+        "etl", "backfill", "--from", "2026-11-28T10", "--to", "2026-11-28T08", *state,
+        env={"RAW_BUCKET": "b", "DATABASE_URL": "postgresql://x@127.0.0.1:9/x"},
+    )  # fmt: skip
+    assert backwards.returncode == 2 and "--from must not be after --to" in backwards.stdout
+    not_an_hour = cli(
+        "compact", "--hour", "yesterday", *state,
+        env={"RAW_BUCKET": "b", "DATABASE_URL": "postgresql://x@127.0.0.1:9/x"},
+    )  # fmt: skip
+    assert not_an_hour.returncode == 2 and "is not an hour" in not_an_hour.stdout
+    dead_db = cli(
+        "etl", "run", *state,
+        env={"RAW_BUCKET": "b", "DATABASE_URL": "postgresql://x:y@127.0.0.1:9/x"},
+    )  # fmt: skip
+    assert (
+        dead_db.returncode == 1 and "cannot connect to PostgreSQL at 127.0.0.1:9" in dead_db.stdout
+    )
