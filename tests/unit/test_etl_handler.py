@@ -1,0 +1,86 @@
+"""Event parsing, hour parsing, settings and migration files of the ETL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from clickstream.etl import migrations
+from clickstream.etl.config import ConfigError, EtlSettings
+from clickstream.etl.handler import parse_hour, request_from_event
+from clickstream.local.scheduler import scheduled_event
+
+
+def test_the_scheduler_input_is_a_scheduled_run():
+    request = request_from_event(scheduled_event())
+    assert (request.mode, request.trigger) == ("run", "schedule")
+
+
+def test_an_eventbridge_envelope_with_a_backfill_detail():
+    request = request_from_event(
+        {
+            "detail-type": "Scheduled Event",
+            "detail": '{"mode": "backfill", "from": "2026-11-28T01", "to": "2026-11-28T03:30"}',
+        }
+    )
+    assert request.mode == "backfill"
+    assert request.first_hour == datetime(2026, 11, 28, 1, tzinfo=UTC)
+    assert request.last_hour == datetime(2026, 11, 28, 3, tzinfo=UTC)
+
+
+def test_unknown_modes_and_backwards_ranges_are_refused():
+    with pytest.raises(ValueError, match="mode must be one of"):
+        request_from_event({"mode": "everything"})
+    with pytest.raises(ValueError, match="must not be after"):
+        request_from_event({"mode": "backfill", "from": "2026-11-28T05", "to": "2026-11-28T01"})
+
+
+@pytest.mark.parametrize(
+    ("text", "hour"),
+    [
+        ("2026-11-28T13", datetime(2026, 11, 28, 13, tzinfo=UTC)),
+        ("2026-11-28", datetime(2026, 11, 28, 0, tzinfo=UTC)),
+        ("2026-11-28T13:45:10Z", datetime(2026, 11, 28, 13, tzinfo=UTC)),
+        ("2026-11-28T15:10+02:00", datetime(2026, 11, 28, 13, tzinfo=UTC)),
+    ],
+)
+def test_parse_hour(text, hour):
+    assert parse_hour(text) == hour
+
+
+def test_parse_hour_refuses_nonsense():
+    with pytest.raises(ValueError, match="is not an hour"):
+        parse_hour("yesterday")
+
+
+def test_settings_need_a_bucket_and_a_database():
+    with pytest.raises(ConfigError, match="RAW_BUCKET"):
+        EtlSettings.from_env({})
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        EtlSettings.from_env({"RAW_BUCKET": "b"})
+    with pytest.raises(ConfigError, match="ETL_GRACE_HOURS='two' is not an integer"):
+        EtlSettings.from_env({"RAW_BUCKET": "b", "DATABASE_URL": "x", "ETL_GRACE_HOURS": "two"})
+    settings = EtlSettings.from_env(
+        {"RAW_BUCKET": "b", "DATABASE_URL_PARAM": "/p", "ETL_TIME_BUDGET_SECONDS": "60"}
+    )
+    assert (settings.grace_hours, settings.time_budget_seconds) == (2, 60.0)
+
+
+def test_the_repository_migrations_parse_in_order():
+    loaded = migrations.load_migrations()
+    versions = [m.version for m in loaded]
+    assert versions == sorted(versions) and len(versions) >= 2
+    assert all(m.up_sql and m.down_sql for m in loaded)
+
+
+def test_malformed_migration_files_are_refused(tmp_path: Path):
+    bad_name = tmp_path / "001_x.sql"
+    bad_name.write_text("-- migrate:up\n-- migrate:down\n")
+    with pytest.raises(migrations.MigrationError, match="14-digit"):
+        migrations.load_migrations(tmp_path)
+    bad_name.unlink()
+    (tmp_path / "20260101000000_no_down.sql").write_text("-- migrate:up\nselect 1;\n")
+    with pytest.raises(migrations.MigrationError, match="exactly one"):
+        migrations.load_migrations(tmp_path)

@@ -1,0 +1,101 @@
+"""Schema-on-read of one raw line: flattening, COPY escaping and rejections."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import orjson
+import pytest
+
+from clickstream.etl.records import (
+    COPY_COLUMNS,
+    RejectedRecord,
+    parse_line,
+    url_host,
+    url_path,
+)
+from clickstream.etl.synthetic import SyntheticShop
+
+START = datetime(2026, 11, 28, 23, 59, tzinfo=UTC)
+
+
+@pytest.fixture
+def raw_events() -> list[dict]:
+    return list(SyntheticShop(seed=1).events(300, START, timedelta(minutes=1)))
+
+
+def columns(line: str) -> dict[str, str]:
+    values = line.rstrip("\n").split("\t")
+    assert len(values) == len(COPY_COLUMNS)
+    return dict(zip(COPY_COLUMNS, values, strict=True))
+
+
+def test_a_purchase_is_flattened_into_its_columns(raw_events):
+    purchase = next(r for r in raw_events if r["event_type"] == "purchase")
+    parsed = parse_line(orjson.dumps(purchase), "some/key")
+    row = columns(parsed.copy_line)
+    assert row["event_id"] == purchase["event_id"]
+    assert row["price"] == str(purchase["ecom"]["price"])
+    assert row["qty"] == str(purchase["ecom"]["qty"])
+    assert row["order_id"] == purchase["ecom"]["order_id"]
+    assert row["is_bot"] == "f" and row["source_key"] == "some/key"
+    assert row["engaged_ms"] == "\\N"
+
+
+def test_event_date_is_the_utc_date_of_the_client_time(raw_events):
+    record = dict(raw_events[0], ts="2026-11-29T01:30:00+07:00")
+    assert parse_line(orjson.dumps(record), "k").event_date == date(2026, 11, 28)
+
+
+def test_tabs_newlines_and_backslashes_are_escaped_for_copy(raw_events):
+    record = dict(raw_events[0], page_title="a\tb\nc\\d")
+    row = columns(parse_line(orjson.dumps(record), "k").copy_line)
+    assert row["page_title"] == "a\\tb\\nc\\\\d"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"event_type": "teleport"}, "schema: $.event_type"),
+        ({"raw_version": 2}, "raw_version 2 is not supported"),
+        ({"is_bot": "yes"}, "is_bot"),
+        ({"received_at": "yesterday"}, "received_at: not a real"),
+        ({"ts": "2026-02-30T10:00:00Z"}, "ts: not a real"),
+        ({"unexpected": 1}, "schema: "),
+        ({"auth": "password"}, "auth: unexpected value"),
+    ],
+)
+def test_bad_records_are_rejected_with_a_reason(raw_events, change, reason):
+    record = {**raw_events[0], **change}
+    with pytest.raises(RejectedRecord) as rejected:
+        parse_line(orjson.dumps(record), "k")
+    assert reason in str(rejected.value)
+
+
+def test_lines_that_are_not_json_objects_are_rejected():
+    with pytest.raises(RejectedRecord, match="invalid JSON"):
+        parse_line(b"{oops", "k")
+    with pytest.raises(RejectedRecord, match="must be a JSON object"):
+        parse_line(b"[1, 2]", "k")
+
+
+def test_every_generated_event_passes_schema_on_read(raw_events):
+    assert all(parse_line(orjson.dumps(r), "k").event_id == r["event_id"] for r in raw_events)
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("https://shop.example/p/1?x=2#top", "/p/1"),
+        ("https://shop.example", "/"),
+        ("https://shop.example/search?q=a/b", "/search"),
+        ("http://shop.example/#frag", "/"),
+    ],
+)
+def test_url_path(url, path):
+    assert url_path(url) == path
+
+
+def test_url_host():
+    assert url_host("https://WWW.Google.com/search?q=1") == "www.google.com"
+    assert url_host("") is None and url_host(None) is None and url_host("nonsense") is None
