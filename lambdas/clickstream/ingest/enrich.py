@@ -127,7 +127,7 @@ def clock_skew(event_at: datetime, received_at: datetime) -> str | None:
 @lru_cache(maxsize=4096)
 def utm_parameters(page_url: str) -> dict[str, str | None]:
     query = parse_qs(urlsplit(page_url).query, keep_blank_values=False)
-    return {name: (query.get(f"utm_{name}") or [None])[0] for name in UTM_FIELDS}
+    return {name: next(iter(query.get(f"utm_{name}", [])), None) for name in UTM_FIELDS}
 
 
 def _redact_optional(value: Any) -> Any:

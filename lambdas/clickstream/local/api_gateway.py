@@ -219,8 +219,8 @@ class LocalApiGateway:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self.server.server_address[1]
+        return f"http://{LOOPBACK}:{port}"
 
     def start(self) -> None:
         self._thread.start()
