@@ -1,24 +1,46 @@
-/** The full build: the core plus the IndexedDB offline queue and the e-commerce helpers. */
+/** The full build: the core plus the IndexedDB offline queue, engaged time and the e-commerce helpers. */
 import { setCurrency } from './ecommerce';
 import { trackEngagement } from './engagement';
+import { store } from './identity';
 import { clear, forget, load, save } from './offline-queue';
 import { hooks, init as initTracker, restore } from './tracker';
-import type { Config } from './types';
+import type { ClickstreamEvent, Config } from './types';
 
 export { addToCart, checkout, clickProduct, purchase, search, viewList, viewProduct } from './ecommerce';
 export { dropped } from './identity';
 export { consent, event, flush, identify, page, reset, track } from './tracker';
 export type * from './types';
 
+/**
+ * Ids of events already handed to the network whose IndexedDB copies may not be deleted
+ * yet. A beacon goes at page hide, and the browser may end the page before the IndexedDB
+ * delete commits; localStorage writes are synchronous, so this list survives and the next
+ * page drops those copies instead of sending them a second time.
+ */
+const SENT_KEY = 'cs_sent';
+const sentIds = (): string[] => JSON.parse(store(SENT_KEY) || '[]');
+const unmarkSent = (ids: string[]): void => void store(SENT_KEY, JSON.stringify(sentIds().filter((id) => !ids.includes(id))));
+
+function settled(events: ClickstreamEvent[]): void {
+  const ids = events.map((e) => e.event_id);
+  store(SENT_KEY, JSON.stringify(sentIds().concat(ids)));
+  forget(events).then(() => unmarkSent(ids));
+}
+
 export function init(config: Config): void {
   const cap = config.maxQueued || 1000;
   // This page's own events are already queued in memory; the stored rest came from earlier pages.
   const own = new Set<string>();
   hooks.add = (e) => (own.add(e.event_id), save(e, cap));
-  hooks.done = forget;
-  hooks.clear = clear;
+  hooks.done = settled;
+  hooks.clear = () => (store(SENT_KEY, null), clear());
   if (config.currency) setCurrency(config.currency);
   trackEngagement();
   initTracker(config);
-  load().then((saved) => restore(saved.filter((e) => !own.has(e.event_id))));
+  load().then((saved) => {
+    const sent = sentIds();
+    const delivered = saved.filter((e) => sent.includes(e.event_id));
+    forget(delivered).then(() => unmarkSent(delivered.map((e) => e.event_id)));
+    restore(saved.filter((e) => !own.has(e.event_id) && !sent.includes(e.event_id)));
+  });
 }

@@ -120,3 +120,18 @@ export function readStored(): Promise<ClickstreamEvent[]> {
     };
   });
 }
+
+/** Replace the SDK's IndexedDB queue content (to simulate a write that never committed). */
+export function rewriteStored(events: ClickstreamEvent[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open('clickstream');
+    request.onerror = () => reject(request.error);
+    request.onsuccess = () => {
+      const tx = request.result.transaction('queue', 'readwrite');
+      const queue = tx.objectStore('queue');
+      queue.clear();
+      events.forEach((e) => queue.add(e));
+      tx.oncomplete = () => (request.result.close(), resolve());
+    };
+  });
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { dropped } from '../../src/identity';
-import { fakeNetwork, hidePage, loadSdk, readStored, settle } from './harness';
+import { fakeNetwork, hidePage, loadSdk, readStored, rewriteStored, settle } from './harness';
 import { setOnline, setVisibility } from './setup';
 
 /** A new page: fresh SDK module, same storage and IndexedDB. */
@@ -77,5 +77,29 @@ describe('offline queue (IndexedDB)', () => {
     const kept = await readStored();
     expect(kept.map((e) => e.props?.n)).toEqual([4, 5, 6, 7, 8]);
     expect(dropped()).toBe(3);
+  });
+});
+
+describe('page unload during a beacon', () => {
+  it('does not send again events whose IndexedDB delete did not commit before the page ended', async () => {
+    const network = fakeNetwork();
+    const page1 = await loadSdk({ flushMs: 60_000 });
+    page1.track('click');
+    await settle();
+    // The page ends right after the beacon: simulate the IndexedDB delete never running
+    // by putting the events back as they were before the hand-off.
+    const before = await readStored();
+    hidePage();
+    await settle();
+    expect(network.sent.map((s) => s.via)).toEqual(['beacon']);
+    await rewriteStored(before);
+    localStorage.setItem('cs_sent', JSON.stringify(before.map((e) => e.event_id)));
+
+    newPageLoad();
+    await loadSdk({ flushMs: 60_000, autoPageviews: false });
+    await settle(40);
+    expect(network.sent).toHaveLength(1); // nothing sent a second time
+    expect(await readStored()).toEqual([]);
+    expect(JSON.parse(localStorage.getItem('cs_sent') as string)).toEqual([]);
   });
 });

@@ -1,0 +1,212 @@
+// The demo store: a static computers-and-accessories shop whose pages call the
+// clickstream SDK the way a real store would. Loaded with `defer` after the SDK.
+'use strict';
+
+const CATALOG = [
+  { id: 'sku-lt-14', name: 'Ultrabook 14"', category: 'Laptops', price: 1099 },
+  { id: 'sku-lt-16', name: 'Workstation 16"', category: 'Laptops', price: 2199 },
+  { id: 'sku-lt-13', name: 'Student 13"', category: 'Laptops', price: 649 },
+  { id: 'sku-mn-27', name: '27" 4K Monitor', category: 'Monitors', price: 379 },
+  { id: 'sku-mn-34', name: '34" Ultrawide Monitor', category: 'Monitors', price: 549 },
+  { id: 'sku-kb-mech', name: 'Mechanical Keyboard', category: 'Keyboards', price: 129 },
+  { id: 'sku-kb-slim', name: 'Slim Wireless Keyboard', category: 'Keyboards', price: 59 },
+  { id: 'sku-ms-pro', name: 'Ergonomic Mouse', category: 'Mice', price: 79 },
+  { id: 'sku-ms-trav', name: 'Travel Mouse', category: 'Mice', price: 25 },
+  { id: 'sku-ac-dock', name: 'USB-C Dock', category: 'Accessories', price: 189 },
+  { id: 'sku-ac-hub', name: 'USB-C Hub 7-in-1', category: 'Accessories', price: 45 },
+  { id: 'sku-ac-cam', name: '1080p Webcam', category: 'Accessories', price: 69 },
+];
+const CATEGORIES = [...new Set(CATALOG.map((p) => p.category))];
+const TOKEN_KEY = 'demo_id_token';
+const CART_KEY = 'demo_cart';
+
+const cs = window.clickstream;
+const $ = (selector) => document.querySelector(selector);
+const params = new URLSearchParams(location.search);
+const money = (n) => '$' + n.toFixed(2);
+const find = (id) => CATALOG.find((p) => p.id === id);
+const el = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+
+cs.init({
+  endpoint: window.STORE_CONFIG.endpoint,
+  apiKey: window.STORE_CONFIG.apiKey,
+  // The ID token is kept for this tab only; the SDK sends it as Bearer and derives user_id from it.
+  getToken: () => sessionStorage.getItem(TOKEN_KEY),
+});
+
+function cart() {
+  try {
+    return JSON.parse(localStorage.getItem(CART_KEY) || '[]');
+  } catch {
+    return [];
+  }
+}
+function saveCart(lines) {
+  localStorage.setItem(CART_KEY, JSON.stringify(lines));
+  renderHeader();
+}
+function cartLines() {
+  return cart().map((l) => ({ ...find(l.id), qty: l.qty }));
+}
+function addToCart(product, qty = 1) {
+  const lines = cart();
+  const line = lines.find((l) => l.id === product.id);
+  if (line) line.qty += qty;
+  else lines.push({ id: product.id, qty });
+  saveCart(lines);
+  cs.addToCart(product, qty);
+}
+
+function renderHeader() {
+  const count = cart().reduce((n, l) => n + l.qty, 0);
+  $('#cart-count').textContent = String(count);
+  const signedIn = !!sessionStorage.getItem(TOKEN_KEY);
+  $('#account').replaceChildren(
+    signedIn
+      ? el('button', { id: 'sign-out', type: 'button', textContent: 'Sign out', onclick: signOut })
+      : el('a', { id: 'sign-in-link', href: '/signin.html', textContent: 'Sign in' }),
+  );
+}
+
+function signOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  cs.reset();
+  renderHeader();
+}
+
+/** A product grid that reports impressions and clicks for list `listId`. */
+function productList(listId, products) {
+  cs.viewList(listId, products);
+  return el(
+    'ul',
+    { className: 'grid', id: 'products' },
+    ...products.map((p, i) =>
+      el(
+        'li',
+        { className: 'card' },
+        el('a', {
+          href: '/product.html?id=' + encodeURIComponent(p.id),
+          className: 'product-link',
+          textContent: p.name,
+          onclick: () => cs.clickProduct(listId, p, i + 1),
+        }),
+        el('div', { className: 'price', textContent: money(p.price) }),
+        el('button', {
+          type: 'button',
+          className: 'quick-add',
+          textContent: 'Add to cart',
+          onclick: () => addToCart(p),
+        }),
+      ),
+    ),
+  );
+}
+
+const pages = {
+  home() {
+    $('#main').append(
+      el('h1', { textContent: 'Computers and accessories' }),
+      el(
+        'nav',
+        { className: 'categories' },
+        ...CATEGORIES.map((c) =>
+          el('a', { href: '/category.html?c=' + encodeURIComponent(c), textContent: c, className: 'category-link' }),
+        ),
+      ),
+      el('h2', { textContent: 'Featured' }),
+      productList('home:featured', [CATALOG[0], CATALOG[3], CATALOG[9], CATALOG[7]]),
+    );
+  },
+  category() {
+    const category = params.get('c') || CATEGORIES[0];
+    const products = CATALOG.filter((p) => p.category === category);
+    document.title = category + ' | Demo Store';
+    $('#main').append(el('h1', { textContent: category }), productList('category:' + category.toLowerCase(), products));
+  },
+  product() {
+    const product = find(params.get('id'));
+    if (!product) {
+      $('#main').append(el('h1', { textContent: 'Product not found' }));
+      return;
+    }
+    document.title = product.name + ' | Demo Store';
+    cs.viewProduct(product);
+    $('#main').append(
+      el('h1', { textContent: product.name }),
+      el('p', { textContent: product.category + ' · ' + money(product.price) }),
+      el('button', { id: 'add-to-cart', type: 'button', textContent: 'Add to cart', onclick: () => addToCart(product) }),
+    );
+  },
+  search() {
+    const query = (params.get('q') || '').trim();
+    const results = CATALOG.filter((p) => (p.name + ' ' + p.category).toLowerCase().includes(query.toLowerCase()));
+    $('#q').value = query;
+    cs.search(query, results.length);
+    $('#main').append(
+      el('h1', { textContent: `${results.length} result(s) for “${query}”` }),
+      productList('search', results),
+    );
+  },
+  cart() {
+    const lines = cartLines();
+    const total = lines.reduce((sum, l) => sum + l.price * l.qty, 0);
+    $('#main').append(
+      el('h1', { textContent: 'Your cart' }),
+      el('ul', { id: 'cart-lines' }, ...lines.map((l) => el('li', { textContent: `${l.qty} × ${l.name} ${money(l.price)}` }))),
+      el('p', { id: 'cart-total', textContent: 'Total ' + money(total) }),
+      lines.length ? el('a', { id: 'checkout', href: '/checkout.html', textContent: 'Checkout' }) : '',
+    );
+  },
+  checkout() {
+    const lines = cartLines();
+    cs.checkout(lines);
+    $('#main').append(
+      el('h1', { textContent: 'Checkout' }),
+      el('p', { textContent: `${lines.length} line(s), total ${money(lines.reduce((s, l) => s + l.price * l.qty, 0))}` }),
+      el('button', {
+        id: 'place-order',
+        type: 'button',
+        textContent: 'Place order',
+        onclick: () => {
+          const orderId = 'ord-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 6);
+          cs.purchase(orderId, lines);
+          saveCart([]);
+          location.href = '/confirmation.html?order=' + orderId;
+        },
+      }),
+    );
+  },
+  confirmation() {
+    $('#main').append(
+      el('h1', { textContent: 'Thank you!' }),
+      el('p', { id: 'order-id', textContent: 'Order ' + (params.get('order') || '') }),
+      el('a', { href: '/', textContent: 'Continue shopping' }),
+    );
+  },
+  signin() {
+    const form = $('#sign-in-form');
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const response = await fetch('/auth/sign-in', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: $('#username').value, password: $('#password').value }),
+      });
+      const body = await response.json();
+      if (!response.ok) {
+        $('#sign-in-error').textContent = body.message || 'Sign-in failed';
+        return;
+      }
+      sessionStorage.setItem(TOKEN_KEY, body.id_token);
+      cs.identify(body.id_token);
+      location.href = '/';
+    });
+  },
+};
+
+renderHeader();
+pages[document.body.dataset.page]();

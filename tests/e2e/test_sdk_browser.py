@@ -1,0 +1,191 @@
+"""The browser SDK in a real browser, through the real local API, down to S3.
+
+Debian's chromium (headless, driven by playwright-core from sdk/) walks the demo
+store that `clickstream up` serves: browse -> search -> add to cart -> checkout ->
+purchase, clicks while offline, then signs in against the local Cognito pool. The
+raw objects the ingest Lambda wrote to (moto's) S3 must then hold every event of
+that shopper exactly once, in order, under one anonymous id and one session, with
+a hashed user id after sign-in.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SDK_DIR = REPO_ROOT / "sdk"
+JOURNEY_SCRIPT = SDK_DIR / "test" / "browser" / "store-journey.mjs"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+S3_WAIT_S = 30
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+
+def _run(command: list[str], env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        command, cwd=SDK_DIR, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, (
+        f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def journey(local_stack: dict[str, str]) -> dict[str, Any]:
+    """Build the SDK, run the shopper script in chromium, return what it reports."""
+    npm = shutil.which("npm")
+    assert npm, "npm is required (Node.js 20): see README set-up"
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `make setup` installs chromium"
+    if not (SDK_DIR / "node_modules" / "playwright-core").is_dir():
+        _run([npm, "ci", "--no-audit", "--no-fund"])
+    # The site serves sdk/dist from disk, so a build now is what the browser loads.
+    _run([npm, "run", "build"])
+    env = {**os.environ, **local_stack, "CHROMIUM_PATH": CHROMIUM}
+    output = _run(["node", str(JOURNEY_SCRIPT)], env=env)
+    report: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return report
+
+
+def _raw_events(stack: dict[str, str]) -> list[dict[str, Any]]:
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=stack["AWS_ENDPOINT_URL"],
+        region_name=stack["AWS_DEFAULT_REGION"],
+        aws_access_key_id=stack["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=stack["AWS_SECRET_ACCESS_KEY"],
+    )
+    events: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack["RAW_BUCKET"]):
+        for item in page.get("Contents", []):
+            body = s3.get_object(Bucket=stack["RAW_BUCKET"], Key=item["Key"])["Body"].read()
+            events.extend(json.loads(line) for line in gzip.decompress(body).splitlines() if line)
+    return events
+
+
+@pytest.fixture(scope="module")
+def stored(local_stack: dict[str, str], journey: dict[str, Any]) -> list[dict[str, Any]]:
+    """This shopper's events in S3 (by session id, which is not hashed), once all arrived.
+
+    Beacons sent at the last page hide may still be in flight when the script ends,
+    so wait until every id the script knows of is there and the count stops growing.
+    """
+    expected = {*journey["offlineIds"], *journey["closedOfflineIds"]}
+    deadline = time.monotonic() + S3_WAIT_S
+    previous = -1
+    while True:
+        mine = [e for e in _raw_events(local_stack) if e["session_id"] == journey["sessionId"]]
+        ids = {e["event_id"] for e in mine}
+        if (expected <= ids and len(mine) == previous) or time.monotonic() > deadline:
+            return mine
+        previous = len(mine)
+        time.sleep(1.0)
+
+
+def test_the_pages_ran_without_errors(journey: dict[str, Any]) -> None:
+    assert journey["pageErrors"] == []
+
+
+def test_every_event_arrives_exactly_once(stored: list[dict[str, Any]]) -> None:
+    counts = Counter(e["event_id"] for e in stored)
+    assert stored, "no event of this shopper reached S3"
+    assert [event_id for event_id, n in counts.items() if n > 1] == []
+
+
+def test_one_anonymous_id_and_one_session(
+    stored: list[dict[str, Any]], journey: dict[str, Any]
+) -> None:
+    anonymous = {e["anonymous_id"] for e in stored}
+    assert len(anonymous) == 1
+    (hashed,) = anonymous
+    assert HEX64.match(hashed) and hashed != journey["anonymousId"]
+    assert {e["session_id"] for e in stored} == {journey["sessionId"]}
+
+
+def test_the_funnel_arrives_in_order(stored: list[dict[str, Any]], journey: dict[str, Any]) -> None:
+    ordered = sorted(stored, key=lambda e: e["ts"])
+
+    def first(predicate: Any) -> int:
+        return next(i for i, e in enumerate(ordered) if predicate(e))
+
+    ecom = lambda e: e.get("ecom") or {}  # noqa: E731
+    steps = [
+        first(lambda e: e["event_type"] == "view" and ecom(e).get("list_id") == "home:featured"),
+        first(
+            lambda e: e["event_type"] == "click" and ecom(e).get("list_id") == "category:laptops"
+        ),
+        first(lambda e: e["event_type"] == "view" and "product_id" in ecom(e)),
+        first(lambda e: e["event_type"] == "add_to_cart"),
+        first(lambda e: e["event_type"] == "search"),
+        first(lambda e: e["event_type"] == "checkout"),
+        first(lambda e: e["event_type"] == "purchase"),
+    ]
+    assert steps == sorted(steps)
+    click = ordered[steps[1]]
+    assert click["ecom"]["position"] == 1
+    search = ordered[steps[4]]
+    assert search["props"]["search_query"] == "usb"
+    assert search["props"]["result_count"] >= 1
+    assert ordered[0]["event_type"] == "view"
+    assert all(e["auth"] in ("site_key", "cognito") for e in ordered)
+
+
+def test_a_purchase_is_one_event_per_order_line(
+    stored: list[dict[str, Any]], journey: dict[str, Any]
+) -> None:
+    purchases = [e for e in stored if e["event_type"] == "purchase"]
+    # The cart held the first laptop and the first "usb" search result.
+    assert len(purchases) == 2
+    assert {e["ecom"]["order_id"] for e in purchases} == {journey["orderId"]}
+    revenue = sum(e["ecom"]["price"] * e["ecom"]["qty"] for e in purchases)
+    assert revenue > 0
+
+
+def test_offline_clicks_arrive_once_after_reconnect(
+    stored: list[dict[str, Any]], journey: dict[str, Any]
+) -> None:
+    assert journey["offlineTypes"] == ["add_to_cart", "add_to_cart"]
+    assert journey["pendingAfterReconnect"] == 0
+    counts = Counter(e["event_id"] for e in stored)
+    assert [counts[event_id] for event_id in journey["offlineIds"]] == [1, 1]
+
+
+def test_events_of_a_page_closed_offline_arrive_with_the_next_page(
+    stored: list[dict[str, Any]], journey: dict[str, Any]
+) -> None:
+    assert journey["closedOfflineIds"], "the click made offline was not kept in IndexedDB"
+    assert journey["pendingAfterReload"] == 0
+    counts = Counter(e["event_id"] for e in stored)
+    assert [counts[event_id] for event_id in journey["closedOfflineIds"]] == [1] * len(
+        journey["closedOfflineIds"]
+    )
+
+
+def test_sign_in_sets_a_hashed_user_id(
+    stored: list[dict[str, Any]], journey: dict[str, Any]
+) -> None:
+    signed_in = [e for e in stored if e["auth"] == "cognito"]
+    anonymous = [e for e in stored if e["auth"] == "site_key"]
+    assert signed_in and anonymous
+    assert {e["user_id"] for e in anonymous} == {None}
+    user_ids = {e["user_id"] for e in signed_in}
+    assert len(user_ids) == 1
+    (user_id,) = user_ids
+    assert HEX64.match(user_id)
+    assert user_id != journey["sub"]
+    # Signed in after the purchase: every signed-in event comes later.
+    last_anonymous = max(e["ts"] for e in anonymous if e["event_type"] == "purchase")
+    assert min(e["ts"] for e in signed_in) > last_anonymous
