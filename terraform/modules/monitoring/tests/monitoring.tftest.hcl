@@ -1,0 +1,96 @@
+mock_provider "aws" {
+  # Policy documents are rendered by the provider; the mock's random string is not JSON.
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+}
+
+run "default_thresholds" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.api_5xx.threshold == 1 && aws_cloudwatch_metric_alarm.api_5xx.comparison_operator == "GreaterThanOrEqualToThreshold"
+    error_message = "any API 5xx must alarm"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.api_latency.extended_statistic == "p95" && aws_cloudwatch_metric_alarm.api_latency.threshold == 1000
+    error_message = "latency alarm must watch p95 against 1000 ms"
+  }
+
+  assert {
+    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.dlq_depth : a.threshold == 0 && a.comparison_operator == "GreaterThanThreshold"])
+    error_message = "DLQ depth > 0 must alarm on both queues"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.etl_duration.threshold == 480000
+    error_message = "ETL duration alarm must fire at 80% of a 600 s timeout (480000 ms)"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.data_freshness.metric_name == "DataFreshnessMinutes" && aws_cloudwatch_metric_alarm.data_freshness.namespace == "Clickstream"
+    error_message = "freshness alarm must watch the ETL's DataFreshnessMinutes EMF metric"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.data_freshness.treat_missing_data == "breaching" && aws_cloudwatch_metric_alarm.data_freshness.evaluation_periods == 2
+    error_message = "a silent ETL must breach freshness after 120 minutes (two hourly periods)"
+  }
+}
+
+run "thresholds_follow_variables" {
+  command = plan
+
+  variables {
+    etl_timeout_seconds         = 900
+    etl_duration_alarm_ratio    = 0.5
+    freshness_threshold_minutes = 360
+    api_latency_p95_ms          = 250
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.etl_duration.threshold == 450000
+    error_message = "duration threshold must be ratio x timeout"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.data_freshness.evaluation_periods == 6 && aws_cloudwatch_metric_alarm.data_freshness.threshold == 360
+    error_message = "freshness must evaluate one hourly period per hour of SLO"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.api_latency.threshold == 250
+    error_message = "latency threshold must follow its variable"
+  }
+}
+
+run "budget_alerts_actual_and_forecast" {
+  command = plan
+
+  variables {
+    monthly_budget_usd = 42
+  }
+
+  assert {
+    condition     = aws_budgets_budget.this.limit_amount == "42.00"
+    error_message = "budget limit must follow monthly_budget_usd"
+  }
+
+  assert {
+    condition     = toset([for n in aws_budgets_budget.this.notification : n.notification_type]) == toset(["ACTUAL", "FORECASTED"])
+    error_message = "budget must alert on actual and forecast spend"
+  }
+}
+
+run "freshness_must_be_whole_hours" {
+  command = plan
+
+  variables {
+    freshness_threshold_minutes = 90
+  }
+
+  expect_failures = [var.freshness_threshold_minutes]
+}
