@@ -53,9 +53,17 @@ def check_configuration(directory: Path) -> list[str]:
     local_names = {unquote(k) for item in blocks.get("locals", []) for k in item}
     modules = {unquote(k): v for item in blocks.get("module", []) for k, v in item.items()}
     resources = {
-        (unquote(t), unquote(n)) for item in blocks.get("resource", []) for t, d in item.items() for n in d
+        (unquote(t), unquote(n))
+        for item in blocks.get("resource", [])
+        for t, d in item.items()
+        for n in d
     }
-    data = {(unquote(t), unquote(n)) for item in blocks.get("data", []) for t, d in item.items() for n in d}
+    data = {
+        (unquote(t), unquote(n))
+        for item in blocks.get("data", [])
+        for t, d in item.items()
+        for n in d
+    }
 
     for text in strings(blocks):
         for match in REF.finditer(text):
@@ -87,7 +95,9 @@ def check_configuration(directory: Path) -> list[str]:
                     declared.update({unquote(k): v for k, v in item.items()})
         passed = {k for k in call if k not in META_ARGS}
         for arg in sorted(passed - set(declared)):
-            errors.append(f"{directory}: module {name} passes {arg}, which {source} does not declare")
+            errors.append(
+                f"{directory}: module {name} passes {arg}, which {source} does not declare"
+            )
         for var_name, spec in declared.items():
             if "default" not in spec and var_name not in passed:
                 errors.append(f"{directory}: module {name} omits required variable {var_name}")

@@ -14,7 +14,7 @@ resource "aws_lambda_function" "etl" {
   function_name = local.etl_function_name
   description   = "Loads new raw objects into the PostgreSQL warehouse (watermark + grace window)."
   role          = aws_iam_role.etl.arn
-  runtime       = "python3.11"
+  runtime       = "python3.12"
   architectures = ["arm64"]
   handler       = "clickstream.etl.handler.lambda_handler"
   filename      = var.package_path
@@ -66,7 +66,7 @@ resource "aws_lambda_function" "compact" {
   function_name                  = local.compact_function_name
   description                    = "Merges the small events-* objects of past hours into compacted-* objects."
   role                           = aws_iam_role.compact.arn
-  runtime                        = "python3.11"
+  runtime                        = "python3.12"
   architectures                  = ["arm64"]
   handler                        = "clickstream.etl.compact.lambda_handler"
   filename                       = var.package_path

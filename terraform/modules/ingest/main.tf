@@ -15,7 +15,7 @@ resource "aws_lambda_function" "this" {
   function_name                  = local.function_name
   description                    = "Validates, enriches and stores clickstream batches (POST /v1/events)."
   role                           = aws_iam_role.this.arn
-  runtime                        = "python3.11"
+  runtime                        = "python3.12"
   architectures                  = ["arm64"]
   handler                        = "clickstream.ingest.handler.lambda_handler"
   filename                       = var.package_path

@@ -1,0 +1,384 @@
+"""Terraform, the Lambda code and the SDK agree on the names they share.
+
+Terraform cannot import Python, so this test reads the constants of
+clickstream.contract.layout (and the code that consumes them) and the .tf files
+(parsed with python-hcl2) and fails as soon as one side drifts: route key, CORS origin
+wiring, bucket name pattern, partition layout, schedule, handlers, environment
+variables, metric names, secrets handling and package paths.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+from clickstream.contract import layout
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TF = REPO_ROOT / "terraform"
+MODULES = TF / "modules"
+ENVS = sorted(p for p in (TF / "envs").iterdir() if p.is_dir())
+LAMBDAS = REPO_ROOT / "lambdas"
+
+# Variables a function may read beyond its contract in layout.py (observability.py).
+OBSERVABILITY_ENVIRONMENT = {"LOG_LEVEL", "METRICS_NAMESPACE"}
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def unquote(value: Any) -> Any:
+    """python-hcl2 8 keeps the quotes of string literals and ${} around expressions."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def expression(value: Any) -> str:
+    text = str(unquote(value))
+    match = re.fullmatch(r"\$\{(.*)\}", text, flags=re.S)
+    return match.group(1).strip() if match else text
+
+
+@cache
+def configuration(directory: Path) -> dict[str, list[Any]]:
+    merged: dict[str, list[Any]] = {}
+    for tf in sorted(directory.glob("*.tf")):
+        with tf.open() as handle:
+            for kind, items in hcl2.load(handle).items():
+                merged.setdefault(kind, []).extend(items)
+    return merged
+
+
+def resources(directory: Path, rtype: str) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for item in configuration(directory).get("resource", []):
+        for key, body in item.items():
+            if unquote(key) == rtype:
+                found.update({unquote(name): spec for name, spec in body.items()})
+    return found
+
+
+def resource(directory: Path, rtype: str, name: str) -> dict[str, Any]:
+    found = resources(directory, rtype)
+    assert name in found, f"{rtype}.{name} not found in {directory.relative_to(REPO_ROOT)}"
+    return found[name]
+
+
+def locals_of(directory: Path) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for item in configuration(directory).get("locals", []):
+        merged.update({unquote(k): v for k, v in item.items()})
+    return merged
+
+
+def variable_default(directory: Path, name: str) -> Any:
+    for item in configuration(directory).get("variable", []):
+        for key, spec in item.items():
+            if unquote(key) == name:
+                return unquote(spec.get("default"))
+    raise AssertionError(f"variable {name} not declared in {directory.relative_to(REPO_ROOT)}")
+
+
+def module_call(env: Path, name: str) -> dict[str, Any]:
+    for item in configuration(env).get("module", []):
+        for key, spec in item.items():
+            if unquote(key) == name:
+                return spec
+    raise AssertionError(f"module {name} not called in {env.relative_to(REPO_ROOT)}")
+
+
+def single(block: Any) -> dict[str, Any]:
+    """A nested block: python-hcl2 returns a list of one dict."""
+    if isinstance(block, list):
+        assert len(block) == 1, block
+        return dict(block[0])
+    return dict(block)
+
+
+def lambda_environment(function: dict[str, Any]) -> dict[str, str]:
+    variables = single(function["environment"])["variables"]
+    return {unquote(k): expression(v) for k, v in variables.items()}
+
+
+def python_sources() -> Iterator[Path]:
+    yield from (LAMBDAS / "clickstream").rglob("*.py")
+
+
+# --- ingest route and CORS ---------------------------------------------------------
+
+
+def test_ingest_route_key_matches_layout() -> None:
+    ingest = MODULES / "ingest"
+    assert unquote(locals_of(ingest)["route_key"]) == layout.INGEST_ROUTE_KEY
+    route = resource(ingest, "aws_apigatewayv2_route", "this")
+    assert expression(route["route_key"]) == "local.route_key"
+    permission = resource(ingest, "aws_lambda_permission", "api")
+    assert expression(permission["source_arn"]).endswith(
+        f"/*/{layout.INGEST_METHOD}{layout.INGEST_PATH}"
+    )
+
+
+def test_ingest_route_has_no_authorizer_by_design() -> None:
+    route = resource(MODULES / "ingest", "aws_apigatewayv2_route", "this")
+    assert unquote(route["authorization_type"]) == "NONE"
+    assert "authorizer_id" not in route
+    assert resources(MODULES / "ingest", "aws_apigatewayv2_authorizer") == {}
+
+
+def test_sdk_posts_to_the_route_cloudfront_forwards() -> None:
+    transport = (REPO_ROOT / "sdk" / "src" / "transport.ts").read_text()
+    match = re.search(r"INGEST_PATH\s*=\s*'([^']+)'", transport)
+    assert match, "sdk/src/transport.ts no longer exports INGEST_PATH"
+    assert match.group(1) == layout.INGEST_PATH
+    pattern = str(variable_default(MODULES / "site", "api_path_pattern"))
+    assert layout.INGEST_PATH.startswith(pattern.rstrip("*")), (pattern, layout.INGEST_PATH)
+
+
+def test_cors_and_allowed_origins_come_from_one_list() -> None:
+    ingest = MODULES / "ingest"
+    api = resource(ingest, "aws_apigatewayv2_api", "this")
+    cors = single(api["cors_configuration"])
+    assert expression(cors["allow_origins"]) == "var.allowed_origins"
+    env = lambda_environment(resource(ingest, "aws_lambda_function", "this"))
+    assert env["ALLOWED_ORIGINS"] == 'join(",", var.allowed_origins)'
+    for env_root in ENVS:
+        assert (
+            expression(module_call(env_root, "ingest")["allowed_origins"]) == "local.site_origins"
+        )
+        assert expression(module_call(env_root, "auth")["site_urls"]) == "local.site_origins"
+        origins = expression(locals_of(env_root)["site_origins"])
+        assert "var.site_domain" in origins, origins
+
+
+def test_cors_headers_match_the_local_gateway_and_sdk() -> None:
+    from clickstream.local.api_gateway import CORS_ALLOW_HEADERS, CORS_MAX_AGE_S
+
+    ingest = MODULES / "ingest"
+    terraform_headers = [unquote(h) for h in locals_of(ingest)["cors_allow_headers"]]
+    local_headers = [h.strip() for h in CORS_ALLOW_HEADERS.split(",")]
+    assert sorted(terraform_headers) == sorted(local_headers)
+    cors = single(resource(ingest, "aws_apigatewayv2_api", "this")["cors_configuration"])
+    assert int(cors["max_age"]) == int(CORS_MAX_AGE_S)
+    transport = (REPO_ROOT / "sdk" / "src" / "transport.ts").read_text()
+    assert "x-api-key" in transport and "x-api-key" in terraform_headers
+
+
+# --- raw bucket name and partition layout --------------------------------------------
+
+
+def raw_bucket_name(project: str, environment: str, account_id: str) -> str:
+    expr = str(unquote(locals_of(MODULES / "raw_store")["bucket_name"]))
+    return expr.replace("${var.name}", f"{project}-{environment}").replace(
+        "${data.aws_caller_identity.current.account_id}", account_id
+    )
+
+
+@pytest.mark.parametrize("env_root", ENVS, ids=lambda p: p.name)
+def test_raw_bucket_name_matches_layout_pattern(env_root: Path) -> None:
+    project = str(variable_default(env_root, "project"))
+    environment = str(variable_default(env_root, "environment"))
+    name = raw_bucket_name(project, environment, "123456789012")
+    assert "${" not in name, f"unexpected interpolation left in {name}"
+    assert re.fullmatch(layout.RAW_BUCKET_NAME_PATTERN, name), name
+    assert expression(module_call(env_root, "raw_store")["name"]) == "local.name"
+
+
+def test_raw_bucket_name_pattern_in_terraform_test_is_layouts() -> None:
+    tftest = (MODULES / "raw_store" / "tests" / "raw_store.tftest.hcl").read_text()
+    hcl_pattern = layout.RAW_BUCKET_NAME_PATTERN.replace("\\", "\\\\")
+    assert f'regex("{hcl_pattern}"' in tftest
+
+
+def test_raw_store_name_validation_accepts_only_layout_environments() -> None:
+    validation = single(
+        next(
+            spec
+            for item in configuration(MODULES / "raw_store")["variable"]
+            for key, spec in item.items()
+            if unquote(key) == "name"
+        )["validation"]
+    )
+    environments = re.search(r"\(([a-z|]+)\)\$", str(validation["condition"]))
+    layout_envs = re.search(r"\(([a-z|]+)\)-raw", layout.RAW_BUCKET_NAME_PATTERN)
+    assert environments and layout_envs
+    assert environments.group(1) == layout_envs.group(1)
+
+
+def partition_fields() -> list[tuple[str, int]]:
+    return [
+        (name, int(width))
+        for name, width in re.findall(r"(\w+)=\{\w+:0?(\d+)d\}", layout.RAW_PARTITION_FORMAT)
+    ]
+
+
+def test_iam_prefixes_follow_partition_layout() -> None:
+    glob = re.sub(r"\{\w+:\d+d\}", "*", layout.RAW_PARTITION_FORMAT)
+    raw_store = MODULES / "raw_store"
+    assert unquote(locals_of(raw_store)["partition_glob"]) == glob
+    iam = (raw_store / "iam.tf").read_text()
+    assert f"${{local.partition_glob}}{layout.RAW_OBJECT_PREFIX}*" in iam
+    assert f"${{local.partition_glob}}{layout.COMPACTED_OBJECT_PREFIX}*" in iam
+    # No policy may grant the whole bucket's objects.
+    assert '"${aws_s3_bucket.raw.arn}/*"' not in iam
+
+
+def test_lake_projection_follows_partition_layout() -> None:
+    lake = MODULES / "lake"
+    template = str(unquote(locals_of(lake)["partition_template"])).replace("$${", "${")
+    expected = re.sub(r"\{(\w+):\d+d\}", r"${\1}", layout.RAW_PARTITION_FORMAT)
+    assert template == expected
+    table = resource(lake, "aws_glue_catalog_table", "raw_events")
+    parameters = {unquote(k): str(unquote(v)) for k, v in table["parameters"].items()}
+    assert parameters["storage.location.template"].endswith("/${local.partition_template}")
+    keys = [unquote(single(k)["name"]) for k in table["partition_keys"]]
+    assert keys == [name for name, _ in partition_fields()]
+    for name, width in partition_fields():
+        assert parameters[f"projection.{name}.type"] == "integer"
+        assert int(parameters[f"projection.{name}.digits"]) == width
+
+
+# --- schedule, handlers, environment ---------------------------------------------------
+
+
+def test_schedule_default_matches_layout() -> None:
+    assert (
+        variable_default(MODULES / "etl", "schedule_expression") == layout.ETL_SCHEDULE_EXPRESSION
+    )
+    prod = TF / "envs" / "prod"
+    assert variable_default(prod, "etl_schedule_expression") == layout.ETL_SCHEDULE_EXPRESSION
+    schedule = resource(MODULES / "etl", "aws_scheduler_schedule", "etl")
+    assert expression(schedule["schedule_expression"]) == "var.schedule_expression"
+
+
+@pytest.mark.parametrize(
+    ("module", "function", "handler"),
+    [
+        ("ingest", "this", layout.INGEST_HANDLER),
+        ("etl", "etl", layout.ETL_HANDLER),
+        ("etl", "compact", layout.COMPACT_HANDLER),
+    ],
+)
+def test_handlers_match_layout_and_exist(module: str, function: str, handler: str) -> None:
+    spec = resource(MODULES / module, "aws_lambda_function", function)
+    assert unquote(spec["handler"]) == handler
+    script = (REPO_ROOT / "scripts" / "package-lambdas.sh").read_text()
+    built_for = re.search(r'LAMBDA_PYTHON_VERSION="([0-9.]+)"', script)
+    assert built_for, "scripts/package-lambdas.sh no longer names the Python it builds for"
+    assert unquote(spec["runtime"]) == f"python{built_for.group(1)}"
+    assert [unquote(a) for a in spec["architectures"]] == ["arm64"]
+    module_path, _, attribute = handler.rpartition(".")
+    source = LAMBDAS / (module_path.replace(".", "/") + ".py")
+    assert source.exists(), f"{handler}: {source} does not exist"
+    assert re.search(rf"^def {attribute}\(", source.read_text(), flags=re.M), handler
+
+
+@pytest.mark.parametrize(
+    ("module", "function", "contract"),
+    [
+        ("ingest", "this", layout.INGEST_ENVIRONMENT),
+        ("etl", "etl", layout.ETL_ENVIRONMENT),
+    ],
+)
+def test_environment_variable_names_match_layout(
+    module: str, function: str, contract: tuple[str, ...]
+) -> None:
+    names = set(lambda_environment(resource(MODULES / module, "aws_lambda_function", function)))
+    assert set(contract) <= names, f"missing: {set(contract) - names}"
+    assert names - set(contract) <= OBSERVABILITY_ENVIRONMENT, names - set(contract)
+
+
+def test_secret_parameters_are_wired_by_name() -> None:
+    ingest_env = lambda_environment(resource(MODULES / "ingest", "aws_lambda_function", "this"))
+    assert ingest_env["SITE_KEYS_PARAM"] == "var.site_keys_parameter_name"
+    assert ingest_env["PII_HASH_KEY_PARAM"] == "var.pii_hash_key_parameter_name"
+    etl_env = lambda_environment(resource(MODULES / "etl", "aws_lambda_function", "etl"))
+    assert etl_env["DATABASE_URL_PARAM"] == "var.database_url_parameter_name"
+    for env_root in ENVS:
+        ingest = module_call(env_root, "ingest")
+        assert (
+            expression(ingest["site_keys_parameter_name"])
+            == "module.secrets.site_keys_parameter_name"
+        )
+        assert (
+            expression(ingest["pii_hash_key_parameter_name"])
+            == "module.secrets.pii_hash_key_parameter_name"
+        )
+        etl = module_call(env_root, "etl")
+        assert (
+            expression(etl["database_url_parameter_name"])
+            == "module.secrets.database_url_parameter_name"
+        )
+        assert expression(etl["sns_topic_arn"]) == "module.monitoring.sns_topic_arn"
+
+
+def test_generated_secrets_never_enter_state() -> None:
+    parameters = resources(MODULES / "secrets", "aws_ssm_parameter")
+    assert parameters, "no SSM parameters in modules/secrets"
+    for name, spec in parameters.items():
+        assert unquote(spec["type"]) == "SecureString", name
+        assert "value" not in spec, f"{name} writes its secret through `value`, which state keeps"
+        assert "value_wo" in spec and "value_wo_version" in spec, name
+        assert expression(spec["value_wo"]).count("ephemeral.") >= 1, name
+    for tf in TF.rglob("*.tf"):
+        assert not re.search(r"(?i)password\s*=\s*\"[^\"$]", tf.read_text()), tf
+
+
+def test_database_roles_match_the_bootstrap_code() -> None:
+    from clickstream.etl import roles
+
+    role_passwords = {
+        unquote(k): unquote(v) for k, v in locals_of(MODULES / "secrets")["role_passwords"].items()
+    }
+    assert role_passwords == {
+        "owner": roles.OWNER_ROLE,
+        "etl": roles.ETL_ROLE,
+        "reader": roles.READER_ROLE,
+    }
+    assert variable_default(MODULES / "secrets", "database_name") == roles.DEFAULT_DATABASE
+
+
+# --- metrics ------------------------------------------------------------------------------
+
+
+def published_metrics() -> set[str]:
+    names: set[str] = set()
+    for source in python_sources():
+        names.update(re.findall(r"add_metric\(\s*name=\"(\w+)\"", source.read_text()))
+    return names
+
+
+def test_custom_metric_alarms_watch_metrics_the_code_publishes() -> None:
+    from clickstream.observability import METRICS_NAMESPACE
+
+    monitoring = MODULES / "monitoring"
+    assert variable_default(monitoring, "metrics_namespace") == METRICS_NAMESPACE
+    watched = {
+        unquote(spec["metric_name"])
+        for spec in resources(monitoring, "aws_cloudwatch_metric_alarm").values()
+        if expression(spec["namespace"]) == "var.metrics_namespace"
+    }
+    assert {"DataFreshnessMinutes", "EtlFailed", "StorageFailures"} <= watched
+    missing = watched - published_metrics()
+    assert not missing, f"alarms watch metrics no Lambda publishes: {sorted(missing)}"
+
+
+# --- packaging ------------------------------------------------------------------------------
+
+
+def test_package_paths_are_what_the_package_script_builds() -> None:
+    script = (REPO_ROOT / "scripts" / "package-lambdas.sh").read_text()
+    for env_root in ENVS:
+        ingest_path = expression(module_call(env_root, "ingest")["package_path"])
+        etl_path = expression(module_call(env_root, "etl")["package_path"])
+        assert ingest_path.endswith("/ingest.zip") and etl_path.endswith("/etl.zip")
+        assert "${path.module}/../../../build" == unquote(locals_of(env_root)["package_dir"])
+    assert "build/ingest.zip" in script or '"$BUILD/ingest.zip"' in script
+    assert "etl.zip" in script
+    assert "manylinux2014_aarch64" in script and "--only-binary=:all:" in script
