@@ -40,6 +40,11 @@ def unquote(name: str) -> str:
     return name.strip('"')
 
 
+def addresses(items: list[Any]) -> set[tuple[str, str]]:
+    """(type, name) of every resource or data block."""
+    return {(unquote(t), unquote(n)) for item in items for t, body in item.items() for n in body}
+
+
 def check_configuration(directory: Path) -> list[str]:
     errors: list[str] = []
     blocks: dict[str, list[Any]] = {}
@@ -52,18 +57,8 @@ def check_configuration(directory: Path) -> list[str]:
     variables = {unquote(k) for item in blocks.get("variable", []) for k in item}
     local_names = {unquote(k) for item in blocks.get("locals", []) for k in item}
     modules = {unquote(k): v for item in blocks.get("module", []) for k, v in item.items()}
-    resources = {
-        (unquote(t), unquote(n))
-        for item in blocks.get("resource", [])
-        for t, d in item.items()
-        for n in d
-    }
-    data = {
-        (unquote(t), unquote(n))
-        for item in blocks.get("data", [])
-        for t, d in item.items()
-        for n in d
-    }
+    resources = addresses(blocks.get("resource", []))
+    data = addresses(blocks.get("data", []))
 
     for text in strings(blocks):
         for match in REF.finditer(text):
