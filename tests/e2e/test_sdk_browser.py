@@ -10,7 +10,9 @@ a hashed user id after sign-in.
 
 from __future__ import annotations
 
+import base64
 import gzip
+import http.client
 import json
 import os
 import re
@@ -20,6 +22,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -189,3 +192,69 @@ def test_sign_in_sets_a_hashed_user_id(
     # Signed in after the purchase: every signed-in event comes later.
     last_anonymous = max(e["ts"] for e in anonymous if e["event_type"] == "purchase")
     assert min(e["ts"] for e in signed_in) > last_anonymous
+
+
+def _site_request(
+    stack: dict[str, str], method: str, path: str, body: bytes | None = None
+) -> tuple[int, bytes]:
+    """A raw HTTP request to the demo store (http.client keeps `..` in the path as sent)."""
+    url = urlsplit(stack["SITE_URL"])
+    connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=10)
+    try:
+        headers = {"content-type": "application/json"} if body is not None else {}
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_site_serves_the_runtime_config(local_stack: dict[str, str]) -> None:
+    status, body = _site_request(local_stack, "GET", "/config.js")
+    assert status == 200
+    assert json.dumps(local_stack["API_URL"]) in body.decode()
+    assert json.dumps(local_stack["API_KEY"]) in body.decode()
+    assert local_stack["SITE_URL"] == local_stack["SITE_ORIGIN"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/../pyproject.toml", "/sdk/../package.json", "/sdk/../../README.md", "/nope.html"]
+)
+def test_site_serves_nothing_outside_the_store_and_the_sdk_build(
+    local_stack: dict[str, str], path: str
+) -> None:
+    status, _ = _site_request(local_stack, "GET", path)
+    assert status == 404
+
+
+def test_sign_in_returns_a_cognito_id_token(local_stack: dict[str, str]) -> None:
+    credentials = {
+        "username": local_stack["DEMO_USERNAME"],
+        "password": local_stack["DEMO_PASSWORD"],
+    }
+    status, body = _site_request(
+        local_stack, "POST", "/auth/sign-in", json.dumps(credentials).encode()
+    )
+    assert status == 200
+    token = json.loads(body)["id_token"]
+    _header, payload, _signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["sub"] and claims["aud"] == local_stack["COGNITO_CLIENT_ID"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b'{"username": "demo@shop.local", "password": "wrong-password-1"}', 401, "not_authorized"),
+        (b'{"username": "nobody@shop.local", "password": "x"}', 401, "not_authorized"),
+        (b"not json", 400, "bad_request"),
+        (b'{"username": "only"}', 400, "bad_request"),
+        (b"{" + b" " * 5000 + b"}", 400, "bad_request"),
+    ],
+)
+def test_sign_in_refuses_bad_input_clearly(
+    local_stack: dict[str, str], body: bytes, status: int, error: str
+) -> None:
+    got_status, got_body = _site_request(local_stack, "POST", "/auth/sign-in", body)
+    assert got_status == status
+    assert json.loads(got_body)["error"] == error
