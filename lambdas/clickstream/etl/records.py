@@ -68,9 +68,31 @@ def _text(value: Any) -> str:
 
 
 def _json(value: Any) -> str:
-    if value is None:
-        return NULL
-    return _escape(orjson.dumps(value).decode().replace("\\u0000", ""))
+    # jsonb cannot hold \u0000; the text is COPY-escaped later like every other string.
+    return orjson.dumps(value).decode().replace("\\u0000", "")
+
+
+def _copy_line(fields: tuple[Any, ...]) -> str:
+    """One COPY text row. Fast path: when no string needs escaping (almost every event),
+    convert without per-field escaping; otherwise escape field by field."""
+    blob = "".join([v for v in fields if v.__class__ is str])
+    if "\\" in blob or "\t" in blob or "\n" in blob or "\r" in blob or "\x00" in blob:
+        return "\t".join([_text(value) for value in fields]) + "\n"
+    return (
+        "\t".join(
+            [
+                NULL
+                if v is None
+                else v
+                if v.__class__ is str
+                else ("t" if v else "f")
+                if v.__class__ is bool
+                else str(v)
+                for v in fields
+            ]
+        )
+        + "\n"
+    )
 
 
 def url_path(url: str) -> str:
@@ -204,11 +226,7 @@ def parse_line(line: bytes, source_key: str) -> ParsedEvent:
         server["request_id"],
         source_key,
     )
-    # The two jsonb columns are already escaped JSON text.
-    parts = [_text(value) for value in fields]
-    parts[27] = fields[27] if fields[27] is not None else NULL
-    parts[31] = fields[31] if fields[31] is not None else NULL
-    return ParsedEvent(record["event_id"].lower(), event_date, "\t".join(parts) + "\n")
+    return ParsedEvent(record["event_id"].lower(), event_date, _copy_line(fields))
 
 
 def event_id_of(line: bytes) -> str | None:
