@@ -46,13 +46,13 @@ export function flush(hiding?: boolean): void {
   sending = true;
   post(url, body, auth, config.apiKey).then((settled) => {
     sending = false;
-    if (settled) {
+    if (settled === true) {
       failures = 0;
       hooks.done?.(batch);
       if (queue.length) schedule(queue.length < (config.batchSize as number) ? (config.flushMs as number) : 0);
     } else {
       queue.unshift(...batch);
-      schedule(backoff(failures++));
+      schedule(Math.max(settled, backoff(failures++)));
     }
   });
 }

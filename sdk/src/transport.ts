@@ -26,12 +26,13 @@ export const beacon = (url: string, body: string): boolean =>
   navigator.sendBeacon(url, new Blob([body], { type: 'text/plain' }));
 
 /**
- * Send by fetch; resolves true when the events are settled (stored, or
- * definitively refused) and false when they should go again later (network
- * error, 429, 5xx): the same events with the same event_ids, which the API
- * dedupes.
+ * Send by fetch. Resolves true when the events are settled (stored, or
+ * definitively refused), otherwise with the minimum ms to wait before sending
+ * them again (network error, 429, 5xx; the API's Retry-After when it gives
+ * one). The retry carries the same events with the same event_ids, which the
+ * API dedupes.
  */
-export const post = (url: string, body: string, token?: string | null, apiKey?: string): Promise<boolean> =>
+export const post = (url: string, body: string, token?: string | null, apiKey?: string): Promise<true | number> =>
   fetch(url, {
     method: 'POST',
     body,
@@ -42,9 +43,9 @@ export const post = (url: string, body: string, token?: string | null, apiKey?: 
     },
   }).then(
     (response) =>
-      response.status !== 429 &&
-      response.status < 500 &&
-      // Any other 4xx is a bug in the integration: retrying cannot fix it.
-      (response.ok || console.error('clickstream', response.status), true),
-    () => false,
+      response.status === 429 || response.status > 499
+        ? +(response.headers.get('retry-after') as string) * 1000 || 0
+        : // Any other 4xx is a bug in the integration: retrying cannot fix it.
+          (response.ok || console.error('clickstream', response.status), true),
+    () => 0,
   );

@@ -133,3 +133,24 @@ describe('core build', () => {
     expect(network.sent).toHaveLength(1);
   });
 });
+
+describe('Retry-After', () => {
+  it('waits at least as long as a 429 asks', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.spyOn(Math, 'random').mockReturnValue(1); // backoff alone would retry after 1 s
+    fakeNetwork();
+    let calls = 0;
+    vi.mocked(fetch).mockImplementation(async () => {
+      calls++;
+      return calls === 1
+        ? new Response('{"error":"rate_limited"}', { status: 429, headers: { 'retry-after': '5' } })
+        : new Response('{"accepted":1,"rejected":[]}', { status: 202 });
+    });
+    const sdk = await loadSdk({ batchSize: 1, autoPageviews: false });
+    sdk.track('click');
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(calls).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toBe(2);
+  });
+});
