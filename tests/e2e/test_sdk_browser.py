@@ -258,3 +258,15 @@ def test_sign_in_refuses_bad_input_clearly(
     got_status, got_body = _site_request(local_stack, "POST", "/auth/sign-in", body)
     assert got_status == status
     assert json.loads(got_body)["error"] == error
+
+
+def test_engaged_time_is_reported_at_page_hide(stored: list[dict[str, Any]]) -> None:
+    engagement = [e for e in stored if e["event_type"] == "engagement"]
+    # One report per page left while visible; the journey leaves more than five pages.
+    assert len(engagement) >= 5
+    assert all(e["engaged_ms"] >= 0 for e in engagement)
+    assert sum(e["engaged_ms"] for e in engagement) > 0
+    assert {e["page_url"].split("?")[0].rsplit("/", 1)[-1] for e in engagement} >= {
+        "product.html",
+        "checkout.html",
+    }
