@@ -55,7 +55,9 @@ group by date_trunc('hour', e.event_at);
 create temp table finish_active_dates on commit drop as
 select d::date as date_day
 from generate_series(
-    greatest((select min(date_day) from finish_dates), (select min(session_date) from fact_sessions)),
+    greatest(
+        (select min(date_day) from finish_dates), (select min(session_date) from fact_sessions)
+    ),
     (select max(session_date) from fact_sessions),
     interval '1 day'
 ) as d;
