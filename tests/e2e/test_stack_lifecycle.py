@@ -31,11 +31,13 @@ def port_open(url: str) -> bool:
 
 def test_sigterm_stops_every_component_and_removes_stack_env(tmp_path: Path) -> None:
     state = tmp_path / "state"
+    log_path = tmp_path / "stack.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "clickstream.cli", "up", "--state-dir", str(state),
          "--aws-port", "0", "--api-port", "0", "--site-port", "0", "--pg-port", "0",
          "--dashboard-port", "0", "--etl-interval", "3600"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     env_file = state / "stack.env"
     deadline = time.monotonic() + 120
@@ -56,8 +58,14 @@ def test_sigterm_stops_every_component_and_removes_stack_env(tmp_path: Path) -> 
     assert all(port_open(url) for url in urls)
 
     process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=60)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"the stack did not stop within 60 s:\n{log_path.read_text()[-3000:]}")
+    finally:
+        log.close()
 
-    assert process.returncode == 0, output.decode()[-3000:]
+    assert process.returncode == 0, log_path.read_text()[-3000:]
     assert not env_file.exists()
     assert not any(port_open(url) for url in urls)

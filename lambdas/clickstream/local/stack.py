@@ -13,7 +13,7 @@ import importlib
 import os
 import signal
 import socket
-import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,24 +148,41 @@ class LocalStack:
                 logger.exception("component failed to stop", component=component.name)
 
 
+class StopRequested(Exception):
+    """SIGTERM or SIGINT arrived while the stack was still starting."""
+
+
 def run_until_signalled(settings: StackSettings) -> None:
     specs = list(COMPONENTS) + (list(DEMO_COMPONENTS) if settings.demo else [])
     stack = LocalStack(settings, specs)
-    stopping = threading.Event()
+    state = {"started": False, "stop_requested": False}
 
+    # The handler only flips a flag once the stack is up: calling Event.set() from a
+    # signal handler can deadlock when the signal lands while the main thread holds
+    # the Event's lock inside wait(), which lost SIGTERMs. While starting, it raises
+    # so that a slow start can still be interrupted.
     def request_stop(signum: int, _frame: object) -> None:
-        stopping.set()
+        state["stop_requested"] = True
+        if not state["started"]:
+            raise StopRequested(signal.Signals(signum).name)
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    env = stack.start()
+    try:
+        env = stack.start()
+        state["started"] = True
+    except StopRequested:
+        print("stopped while starting", flush=True)
+        stack.stop()
+        return
     try:
         print(f"local stack is up; environment in {settings.env_file}", flush=True)
         for key in ("API_URL", "SITE_URL", "DASHBOARD_URL", "DATABASE_URL", "AWS_ENDPOINT_URL"):
             if key in env:
                 print(f"  {key}={env[key]}", flush=True)
         print("Ctrl-C stops everything.", flush=True)
-        stopping.wait()
+        while not state["stop_requested"]:
+            time.sleep(0.2)
     finally:
         print("stopping the local stack", flush=True)
         stack.stop()
