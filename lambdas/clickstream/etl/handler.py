@@ -98,25 +98,27 @@ def publish_alert(topic_arn: str | None, subject: str, body: dict[str, Any]) -> 
 
 
 def emit_metrics(summary: loader.RunSummary) -> None:
-    metrics.add_metric(name="RowsInserted", unit=MetricUnit.Count, value=summary.rows_inserted)
-    metrics.add_metric(name="RowsDuplicate", unit=MetricUnit.Count, value=summary.rows_duplicate)
-    metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=summary.rows_rejected)
-    metrics.add_metric(name="ObjectsLoaded", unit=MetricUnit.Count, value=summary.objects_loaded)
+    metrics.add_metric(name="EtlRowsInserted", unit=MetricUnit.Count, value=summary.rows_inserted)
+    metrics.add_metric(name="EtlRowsDuplicate", unit=MetricUnit.Count, value=summary.rows_duplicate)
+    metrics.add_metric(name="EtlRowsRejected", unit=MetricUnit.Count, value=summary.rows_rejected)
+    metrics.add_metric(name="EtlObjectsLoaded", unit=MetricUnit.Count, value=summary.objects_loaded)
     metrics.add_metric(
-        name="ObjectsQuarantined", unit=MetricUnit.Count, value=summary.objects_quarantined
-    )
-    metrics.add_metric(name="Backlog", unit=MetricUnit.Count, value=summary.objects_pending)
-    metrics.add_metric(
-        name="RunFailed", unit=MetricUnit.Count, value=int(summary.status == "failed")
+        name="QuarantinedObjects", unit=MetricUnit.Count, value=summary.objects_quarantined
     )
     metrics.add_metric(
-        name="DurationSeconds", unit=MetricUnit.Seconds, value=summary.duration_seconds
+        name="EtlBacklogObjects", unit=MetricUnit.Count, value=summary.objects_pending
+    )
+    metrics.add_metric(
+        name="EtlFailed", unit=MetricUnit.Count, value=int(summary.status == "failed")
+    )
+    metrics.add_metric(
+        name="EtlDurationSeconds", unit=MetricUnit.Seconds, value=summary.duration_seconds
     )
     if summary.lag_seconds is not None:
-        metrics.add_metric(name="LagSeconds", unit=MetricUnit.Seconds, value=summary.lag_seconds)
+        metrics.add_metric(name="EtlLagSeconds", unit=MetricUnit.Seconds, value=summary.lag_seconds)
     if summary.status in ("succeeded", "partial"):
         # Freshness is 0 at the end of a successful load; the alarm watches its absence.
-        metrics.add_metric(name="FreshnessMinutes", unit=MetricUnit.Count, value=0)
+        metrics.add_metric(name="DataFreshnessMinutes", unit=MetricUnit.Count, value=0)
 
 
 def execute(event: Any, context: Any = None, settings: EtlSettings | None = None) -> dict[str, Any]:
