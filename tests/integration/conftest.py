@@ -259,3 +259,10 @@ def run_against(
 
 
 REPO_ROOT_FOR_TESTS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def is_page_view(event: dict[str, Any]) -> bool:
+    """docs/event-contract.md, computed apart from the ETL's SQL: product views and list
+    impressions are `view` events too, but not page views."""
+    ecom = event.get("ecom") or {}
+    return event["event_type"] == "view" and "product_id" not in ecom and "items" not in ecom

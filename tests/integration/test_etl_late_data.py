@@ -11,6 +11,7 @@ import pytest
 from clickstream.etl import warehouse
 from clickstream.etl.status import status_report
 from clickstream.etl.synthetic import SyntheticShop, partition_key, write_objects
+from tests.integration.conftest import is_page_view
 from tests.integration.test_etl_sessions import expected_sessions
 
 DAY1 = datetime(2026, 11, 10, 9, tzinfo=UTC)
@@ -43,7 +44,7 @@ def test_late_events_rebuild_their_old_sessions_and_the_old_dates_aggregates(
         "select page_views from agg_traffic_daily where date_day = %s", (DAY1.date(),)
     )
     assert views_before == sum(
-        1 for r in records if r["event_type"] == "view" and r["event_id"] not in held_ids
+        1 for r in records if is_page_view(r) and r["event_id"] not in held_ids
     )
 
     # When the late events arrive in today's partition
@@ -67,7 +68,7 @@ def test_late_events_rebuild_their_old_sessions_and_the_old_dates_aggregates(
         assert row == (want["event_count"], want["ended_at"], want["is_bounce"], want["revenue"])
     assert warehouse_db.scalar(
         "select page_views from agg_traffic_daily where date_day = %s", (DAY1.date(),)
-    ) == sum(1 for r in records if r["event_type"] == "view")
+    ) == sum(1 for r in records if is_page_view(r))
     assert (
         warehouse_db.scalar(
             "select count(*) from agg_traffic_daily where date_day = %s", (today.date(),)

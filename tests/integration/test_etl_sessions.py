@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from clickstream.etl.synthetic import SyntheticShop, write_objects
+from tests.integration.conftest import is_page_view
 
 START = datetime(2026, 11, 20, 8, tzinfo=UTC)
 NOW = START + timedelta(days=2)
@@ -24,7 +25,7 @@ def expected_sessions(records: list[dict]) -> dict[str, dict]:
     for session_id, events in by_session.items():
         events.sort(key=lambda e: (e["ts"], e["event_id"]))
         types = [e["event_type"] for e in events]
-        views = [e for e in events if e["event_type"] == "view"]
+        views = [e for e in events if is_page_view(e)]
         page_views = len(views)
         interactions = sum(1 for t in types if t in INTERACTIONS)
         revenue = sum(
@@ -128,5 +129,5 @@ def test_bots_are_loaded_flagged_and_left_out_of_the_aggregates(warehouse_db, ra
     )
     product_revenue = warehouse_db.scalar("select sum(revenue) from agg_product_daily")
     assert product_revenue == revenue
-    human_views = sum(1 for r in records if r["event_type"] == "view" and not r["is_bot"])
+    human_views = sum(1 for r in records if is_page_view(r) and not r["is_bot"])
     assert warehouse_db.scalar("select sum(page_views) from agg_traffic_hourly") == human_views

@@ -42,7 +42,9 @@ select
     date_trunc('hour', e.event_at),
     min(e.event_date),
     count(*),
-    count(*) filter (where e.event_type = 'view'),
+    count(*) filter (
+        where e.event_type = 'view' and e.product_id is null and e.impression_items is null
+    ),
     count(distinct e.session_id),
     count(distinct e.anonymous_id)
 from fact_events as e

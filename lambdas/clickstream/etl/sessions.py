@@ -1,7 +1,9 @@
 """Session rebuild: every session a load touched is recomputed from ALL of its events.
 
 So fact_sessions is always what a full rebuild would give, late events included.
-Definitions (docs/warehouse.md): a page view is a `view` event; an interaction is
+Definitions (docs/warehouse.md): a page view is a `view` event without
+ecom.product_id or ecom.items (those are product views and list impressions, sent
+beside the page's own view); an interaction is
 a click, search, add_to_cart, checkout or purchase (engagement events are passive);
 a bounce is exactly one page view and no interaction; revenue is the sum of
 price x qty over purchase events; duration is the larger of the event time span
@@ -48,6 +50,8 @@ with session_events as (
     select
         e.*,
         e.event_type in (:interactions) as is_interaction,
+        e.event_type = 'view' and e.product_id is null and e.impression_items is null
+            as is_page_view,
         coalesce(e.device_type, nullif(e.ua_device_type, 'bot')) as any_device_type
     from fact_events as e
     inner join finish_sessions as f on f.session_id = e.session_id
@@ -59,15 +63,15 @@ per_session as (
         max(event_at) as ended_at,
         coalesce(sum(engaged_ms), 0) as engaged_ms,
         count(*) as event_count,
-        count(*) filter (where event_type = 'view') as page_views,
+        count(*) filter (where is_page_view) as page_views,
         count(*) filter (where is_interaction) as interaction_count,
         (array_agg(anonymous_id order by event_at, event_id))[1] as anonymous_id,
         (array_agg(user_id order by event_at desc, event_id desc)
             filter (where user_id is not null))[1] as user_id,
         (array_agg(page_path order by event_at, event_id)
-            filter (where event_type = 'view'))[1] as landing_page,
+            filter (where is_page_view))[1] as landing_page,
         (array_agg(page_path order by event_at desc, event_id desc)
-            filter (where event_type = 'view'))[1] as exit_page,
+            filter (where is_page_view))[1] as exit_page,
         (array_agg(referrer order by event_at, event_id))[1] as referrer,
         (array_agg(referrer_host order by event_at, event_id))[1] as referrer_host,
         (array_agg(utm_source order by event_at, event_id))[1] as utm_source,

@@ -207,6 +207,8 @@ class _SessionBuilder:
     ) -> None:
         self.page_url = SHOP + path
         self.page_started = self.clock
+        # As the SDK does: the page's own view, then product or list views beside it.
+        self._emit("view")
         ecom: dict[str, Any] = {}
         if items:
             ecom["list_id"] = list_id
@@ -221,7 +223,8 @@ class _SessionBuilder:
                 price=round(product[2], 2),
                 currency="USD",
             )
-        self._emit("view", **({"ecom": ecom} if ecom else {}))
+        if ecom:
+            self._emit("view", ecom=ecom)
 
     def engage(self) -> None:
         self._emit("engagement", engaged_ms=self.rng.randint(2_000, 90_000))
