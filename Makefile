@@ -35,7 +35,7 @@ sdk-deps: ## Install the SDK's npm packages from its lock file.
 	@cd sdk && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
 demo: setup ## Run the whole local stack with simulated shoppers; prints the URLs.
-	$(VENV)/bin/clickstream up --demo
+	$(VENV)/bin/clickstream up --demo --etl-interval 15
 
 up: setup ## Run the local stack without simulated shoppers.
 	$(VENV)/bin/clickstream up

@@ -42,7 +42,9 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     while not env_file.exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"local stack did not start:\n{log_path.read_text()[-4000:]}")
+            component_log = state_dir / "logs" / "stack.log"
+            details = component_log.read_text()[-4000:] if component_log.exists() else ""
+            pytest.fail(f"local stack did not start:\n{log_path.read_text()}\n{details}")
         time.sleep(0.2)
     try:
         yield read_env_file(env_file)

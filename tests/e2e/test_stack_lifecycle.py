@@ -62,10 +62,11 @@ def test_sigterm_stops_every_component_and_removes_stack_env(tmp_path: Path) -> 
         process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()
-        pytest.fail(f"the stack did not stop within 60 s:\n{log_path.read_text()[-3000:]}")
+        pytest.fail(f"the stack did not stop within 60 s:\n{(state / 'logs' / 'stack.log').read_text()[-3000:]}")
     finally:
         log.close()
 
-    assert process.returncode == 0, log_path.read_text()[-3000:]
+    assert process.returncode == 0, (state / "logs" / "stack.log").read_text()[-3000:]
+    assert "stopping the local stack" in log_path.read_text()
     assert not env_file.exists()
     assert not any(port_open(url) for url in urls)

@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="seconds between scheduled ETL runs (EventBridge's rate locally)",
     )
     up.add_argument("--demo", action="store_true", help="also run simulated shoppers")
+    up.add_argument(
+        "--verbose", action="store_true", help="component logs on the console, not .local/logs"
+    )
     up.set_defaults(handler=_up)
 
     simulate = subparsers.add_parser(
@@ -56,7 +59,7 @@ def _up(args: argparse.Namespace) -> int:
         etl_interval_seconds=args.etl_interval,
         demo=args.demo,
     )
-    run_until_signalled(settings)
+    run_until_signalled(settings, verbose=args.verbose)
     return 0
 
 

@@ -13,11 +13,12 @@ import importlib
 import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TextIO
 
 from clickstream.observability import get_logger
 
@@ -152,7 +153,27 @@ class StopRequested(Exception):
     """SIGTERM or SIGINT arrived while the stack was still starting."""
 
 
-def run_until_signalled(settings: StackSettings) -> None:
+def route_output_to_log(log_path: Path) -> TextIO:
+    """Send this process's stdout/stderr (and its children's) to `log_path`; return a
+    stream to the original console. Request logs, EMF metrics and PostgreSQL's output
+    would otherwise bury the few lines a person needs."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    console = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    with log_path.open("ab") as log:
+        os.dup2(log.fileno(), sys.stdout.fileno())
+        os.dup2(log.fileno(), sys.stderr.fileno())
+    return console
+
+
+def run_until_signalled(settings: StackSettings, verbose: bool = False) -> None:
+    log_path = settings.state_dir / "logs" / "stack.log"
+    console = sys.stdout if verbose else route_output_to_log(log_path)
+
+    def say(line: str) -> None:
+        print(line, file=console, flush=True)
+
     specs = list(COMPONENTS) + (list(DEMO_COMPONENTS) if settings.demo else [])
     stack = LocalStack(settings, specs)
     state = {"started": False, "stop_requested": False}
@@ -172,17 +193,21 @@ def run_until_signalled(settings: StackSettings) -> None:
         env = stack.start()
         state["started"] = True
     except StopRequested:
-        print("stopped while starting", flush=True)
+        say("stopped while starting")
         stack.stop()
         return
     try:
-        print(f"local stack is up; environment in {settings.env_file}", flush=True)
-        for key in ("API_URL", "SITE_URL", "DASHBOARD_URL", "DATABASE_URL", "AWS_ENDPOINT_URL"):
+        say(f"local stack is up; environment in {settings.env_file}")
+        for key in ("SITE_URL", "DASHBOARD_URL", "API_URL", "DATABASE_URL", "AWS_ENDPOINT_URL"):
             if key in env:
-                print(f"  {key}={env[key]}", flush=True)
-        print("Ctrl-C stops everything.", flush=True)
+                say(f"  {key}={env[key]}")
+        if settings.demo:
+            say(f"  simulated shoppers: {env.get('DEMO_SESSIONS_PER_SECOND', '?')} visits/s")
+        if not verbose:
+            say(f"  logs: {log_path}")
+        say("Ctrl-C stops everything.")
         while not state["stop_requested"]:
             time.sleep(0.2)
     finally:
-        print("stopping the local stack", flush=True)
+        say("stopping the local stack")
         stack.stop()
