@@ -24,6 +24,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TF = REPO_ROOT / "terraform"
 MODULES = TF / "modules"
 ENVS = sorted(p for p in (TF / "envs").iterdir() if p.is_dir())
+# The one module that wires the capability modules together; each env root calls it.
+PLATFORM = MODULES / "platform"
 LAMBDAS = REPO_ROOT / "lambdas"
 
 # Variables a function may read beyond its contract in layout.py (observability.py).
@@ -86,12 +88,12 @@ def variable_default(directory: Path, name: str) -> Any:
     raise AssertionError(f"variable {name} not declared in {directory.relative_to(REPO_ROOT)}")
 
 
-def module_call(env: Path, name: str) -> dict[str, Any]:
-    for item in configuration(env).get("module", []):
+def module_call(directory: Path, name: str) -> dict[str, Any]:
+    for item in configuration(directory).get("module", []):
         for key, spec in item.items():
             if unquote(key) == name:
                 return spec
-    raise AssertionError(f"module {name} not called in {env.relative_to(REPO_ROOT)}")
+    raise AssertionError(f"module {name} not called in {directory.relative_to(REPO_ROOT)}")
 
 
 def single(block: Any) -> dict[str, Any]:
@@ -148,13 +150,14 @@ def test_cors_and_allowed_origins_come_from_one_list() -> None:
     assert expression(cors["allow_origins"]) == "var.allowed_origins"
     env = lambda_environment(resource(ingest, "aws_lambda_function", "this"))
     assert env["ALLOWED_ORIGINS"] == 'join(",", var.allowed_origins)'
+    assert expression(module_call(PLATFORM, "ingest")["allowed_origins"]) == "local.site_origins"
+    assert expression(module_call(PLATFORM, "auth")["site_urls"]) == "local.site_origins"
+    origins = expression(locals_of(PLATFORM)["site_origins"])
+    assert "var.site_domain" in origins, origins
     for env_root in ENVS:
-        assert (
-            expression(module_call(env_root, "ingest")["allowed_origins"]) == "local.site_origins"
-        )
-        assert expression(module_call(env_root, "auth")["site_urls"]) == "local.site_origins"
-        origins = expression(locals_of(env_root)["site_origins"])
-        assert "var.site_domain" in origins, origins
+        platform = module_call(env_root, "platform")
+        assert expression(platform["site_domain"]) == "var.site_domain", env_root.name
+        assert expression(platform["extra_allowed_origins"]) == "var.extra_allowed_origins"
 
 
 def test_cors_headers_match_the_local_gateway_and_sdk() -> None:
@@ -182,12 +185,17 @@ def raw_bucket_name(project: str, environment: str, account_id: str) -> str:
 
 @pytest.mark.parametrize("env_root", ENVS, ids=lambda p: p.name)
 def test_raw_bucket_name_matches_layout_pattern(env_root: Path) -> None:
+    platform = module_call(env_root, "platform")
+    assert expression(platform["project"]) == "var.project"
+    assert expression(platform["environment"]) == "local.environment"
     project = str(variable_default(env_root, "project"))
-    environment = str(variable_default(env_root, "environment"))
+    environment = str(unquote(locals_of(env_root)["environment"]))
+    assert environment == env_root.name
     name = raw_bucket_name(project, environment, "123456789012")
     assert "${" not in name, f"unexpected interpolation left in {name}"
     assert re.fullmatch(layout.RAW_BUCKET_NAME_PATTERN, name), name
-    assert expression(module_call(env_root, "raw_store")["name"]) == "local.name"
+    assert unquote(locals_of(PLATFORM)["name"]) == "${var.project}-${var.environment}"
+    assert expression(module_call(PLATFORM, "raw_store")["name"]) == "local.name"
 
 
 def test_raw_bucket_name_pattern_in_terraform_test_is_layouts() -> None:
@@ -251,8 +259,9 @@ def test_schedule_default_matches_layout() -> None:
     assert (
         variable_default(MODULES / "etl", "schedule_expression") == layout.ETL_SCHEDULE_EXPRESSION
     )
-    prod = TF / "envs" / "prod"
-    assert variable_default(prod, "etl_schedule_expression") == layout.ETL_SCHEDULE_EXPRESSION
+    assert variable_default(PLATFORM, "etl_schedule_expression") == layout.ETL_SCHEDULE_EXPRESSION
+    prod = module_call(TF / "envs" / "prod", "platform")
+    assert "etl_schedule_expression" not in prod, "prod must run at the layout's schedule"
     schedule = resource(MODULES / "etl", "aws_scheduler_schedule", "etl")
     assert expression(schedule["schedule_expression"]) == "var.schedule_expression"
 
@@ -300,22 +309,20 @@ def test_secret_parameters_are_wired_by_name() -> None:
     assert ingest_env["PII_HASH_KEY_PARAM"] == "var.pii_hash_key_parameter_name"
     etl_env = lambda_environment(resource(MODULES / "etl", "aws_lambda_function", "etl"))
     assert etl_env["DATABASE_URL_PARAM"] == "var.database_url_parameter_name"
-    for env_root in ENVS:
-        ingest = module_call(env_root, "ingest")
-        assert (
-            expression(ingest["site_keys_parameter_name"])
-            == "module.secrets.site_keys_parameter_name"
-        )
-        assert (
-            expression(ingest["pii_hash_key_parameter_name"])
-            == "module.secrets.pii_hash_key_parameter_name"
-        )
-        etl = module_call(env_root, "etl")
-        assert (
-            expression(etl["database_url_parameter_name"])
-            == "module.secrets.database_url_parameter_name"
-        )
-        assert expression(etl["sns_topic_arn"]) == "module.monitoring.sns_topic_arn"
+    ingest = module_call(PLATFORM, "ingest")
+    assert (
+        expression(ingest["site_keys_parameter_name"]) == "module.secrets.site_keys_parameter_name"
+    )
+    assert (
+        expression(ingest["pii_hash_key_parameter_name"])
+        == "module.secrets.pii_hash_key_parameter_name"
+    )
+    etl = module_call(PLATFORM, "etl")
+    assert (
+        expression(etl["database_url_parameter_name"])
+        == "module.secrets.database_url_parameter_name"
+    )
+    assert expression(etl["sns_topic_arn"]) == "module.monitoring.sns_topic_arn"
 
 
 def test_generated_secrets_never_enter_state() -> None:
@@ -369,16 +376,49 @@ def test_custom_metric_alarms_watch_metrics_the_code_publishes() -> None:
     assert not missing, f"alarms watch metrics no Lambda publishes: {sorted(missing)}"
 
 
+# --- environments ----------------------------------------------------------------------
+
+
+def test_prod_runs_at_the_platform_defaults_and_dev_only_cheaper() -> None:
+    operator_inputs = {"source", "providers", "project", "environment", "tags"} | {
+        unquote(key) for item in configuration(ENVS[0]).get("variable", []) for key in item
+    }
+    prod = {k for k in module_call(TF / "envs" / "prod", "platform") if not k.startswith("__")}
+    assert prod <= operator_inputs, f"prod overrides {prod - operator_inputs}"
+    dev = module_call(TF / "envs" / "dev", "platform")
+    sizing = {
+        name: value
+        for name, value in dev.items()
+        if name not in operator_inputs and not name.startswith("__")
+    }
+    assert sizing, "envs/dev no longer sets its cheaper sizing"
+    assert sizing.pop("force_destroy") is True
+    assert unquote(sizing.pop("vpc_cidr")) != variable_default(PLATFORM, "vpc_cidr")
+    # Fewer, smaller, shorter. Alarming later on freshness is the one "larger" number.
+    assert sizing.pop("freshness_threshold_minutes") >= variable_default(
+        PLATFORM, "freshness_threshold_minutes"
+    )
+    for name, value in sizing.items():
+        assert value < variable_default(PLATFORM, name), (name, value)
+    for env_root in ENVS:
+        providers = module_call(env_root, "platform")["providers"]
+        assert {expression(k): expression(v) for k, v in providers.items()} == {
+            "aws": "aws",
+            "aws.us_east_1": "aws.us_east_1",
+        }
+
+
 # --- packaging ------------------------------------------------------------------------------
 
 
 def test_package_paths_are_what_the_package_script_builds() -> None:
     script = (REPO_ROOT / "scripts" / "package-lambdas.sh").read_text()
-    for env_root in ENVS:
-        ingest_path = expression(module_call(env_root, "ingest")["package_path"])
-        etl_path = expression(module_call(env_root, "etl")["package_path"])
-        assert ingest_path.endswith("/ingest.zip") and etl_path.endswith("/etl.zip")
-        assert "${path.module}/../../../build" == unquote(locals_of(env_root)["package_dir"])
+    ingest_path = expression(module_call(PLATFORM, "ingest")["package_path"])
+    etl_path = expression(module_call(PLATFORM, "etl")["package_path"])
+    assert ingest_path.endswith("/ingest.zip") and etl_path.endswith("/etl.zip")
+    # modules/platform sits as deep as envs/<env> did: ../../../build is the repo's build/.
+    assert "${path.module}/../../../build" == unquote(locals_of(PLATFORM)["package_dir"])
+    assert (PLATFORM / "../../../build").resolve() == REPO_ROOT / "build"
     assert "build/ingest.zip" in script or '"$BUILD/ingest.zip"' in script
     assert "etl.zip" in script
     assert "manylinux2014_aarch64" in script and "--only-binary=:all:" in script

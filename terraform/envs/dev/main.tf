@@ -1,200 +1,49 @@
-# Same wiring as envs/prod with cheaper defaults (variables.tf): a throwaway
-# environment for trying changes. Thin wiring of the capability modules. Every value two modules must agree on (the
-# store origin, the raw bucket, parameter names, the schedule) flows from one place.
+# A throwaway environment for trying changes: the same stack as envs/prod
+# (modules/platform), smaller and cheaper, and removable with terraform destroy.
 
 locals {
-  name = "${var.project}-${var.environment}"
+  environment = "dev"
   default_tags = {
     Project     = var.project
-    Environment = var.environment
+    Environment = local.environment
     Owner       = var.owner
   }
-  # The one list of store origins: API CORS, the ingest's ALLOWED_ORIGINS and the
-  # Cognito site client's callbacks all read it.
-  site_origins     = concat(["https://${var.site_domain}"], var.extra_allowed_origins)
-  parameter_prefix = "/${var.project}/${var.environment}"
-  package_dir      = "${path.module}/../../../build"
-  # Fixed address inside the first private subnet, so the ETL's DSN survives an
-  # instance replacement.
-  warehouse_ip = cidrhost(module.network.private_subnet_cidr_blocks[0], 10)
 }
 
-module "network" {
-  source = "../../modules/network"
-
-  name                        = local.name
-  cidr_block                  = var.vpc_cidr
-  private_egress              = var.private_egress
-  interface_endpoint_az_count = var.interface_endpoint_az_count
-  alb_ingress_cidrs           = var.dashboard_allowed_cidrs
-  flow_log_retention_days     = var.log_retention_days
-  tags                        = var.tags
-}
-
-module "raw_store" {
-  source = "../../modules/raw_store"
-
-  name                    = local.name
-  transition_ia_days      = var.raw_transition_ia_days
-  transition_glacier_days = var.raw_transition_glacier_days
-  expiration_days         = var.raw_expiration_days
-  force_destroy           = var.force_destroy
-  tags                    = var.tags
-}
-
-module "secrets" {
-  source = "../../modules/secrets"
-
-  parameter_prefix = local.parameter_prefix
-  database_host    = local.warehouse_ip
-  database_port    = module.network.postgres_port
-  secrets_version  = var.secrets_version
-  tags             = var.tags
-}
-
-module "auth" {
-  source = "../../modules/auth"
-
-  name                   = local.name
-  domain_prefix          = var.cognito_domain_prefix
-  site_urls              = local.site_origins
-  dashboard_domain       = var.dashboard_domain
-  advanced_security_mode = var.cognito_advanced_security_mode
-  deletion_protection    = !var.force_destroy
-  tags                   = var.tags
-}
-
-module "ingest" {
-  source = "../../modules/ingest"
-
-  name                        = local.name
-  allowed_origins             = local.site_origins
-  package_path                = "${local.package_dir}/ingest.zip"
-  raw_bucket_id               = module.raw_store.bucket_id
-  write_raw_policy_arn        = module.raw_store.policy_write_raw_arn
-  cognito_user_pool_id        = module.auth.user_pool_id
-  cognito_client_id           = module.auth.user_pool_client_site_id
-  site_keys_parameter_name    = module.secrets.site_keys_parameter_name
-  site_keys_parameter_arn     = module.secrets.site_keys_parameter_arn
-  pii_hash_key_parameter_name = module.secrets.pii_hash_key_parameter_name
-  pii_hash_key_parameter_arn  = module.secrets.pii_hash_key_parameter_arn
-  memory_size                 = var.ingest_memory_size
-  reserved_concurrency        = var.ingest_reserved_concurrency
-  throttling_rate_limit       = var.api_throttling_rate_limit
-  throttling_burst_limit      = var.api_throttling_burst_limit
-  log_retention_days          = var.log_retention_days
-  tags                        = var.tags
-}
-
-module "edge_waf" {
-  source = "../../modules/edge_waf"
+module "platform" {
+  source = "../../modules/platform"
   providers = {
-    aws = aws.us_east_1
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
   }
 
-  name               = local.name
-  waf_rate_limit     = var.waf_rate_limit
-  enable_bot_control = var.waf_enable_bot_control
-  tags               = var.tags
-}
+  project     = var.project
+  environment = local.environment
+  tags        = var.tags
 
-module "site" {
-  source = "../../modules/site"
+  site_domain               = var.site_domain
+  extra_allowed_origins     = var.extra_allowed_origins
+  site_certificate_arn      = var.site_certificate_arn
+  dashboard_domain          = var.dashboard_domain
+  dashboard_certificate_arn = var.dashboard_certificate_arn
+  route53_zone_id           = var.route53_zone_id
+  dashboard_allowed_cidrs   = var.dashboard_allowed_cidrs
+  cognito_domain_prefix     = var.cognito_domain_prefix
+  private_egress            = var.private_egress
+  alarm_emails              = var.alarm_emails
+  monthly_budget_usd        = var.monthly_budget_usd
+  secrets_version           = var.secrets_version
 
-  name                          = local.name
-  domain_names                  = var.site_certificate_arn == "" ? [] : [var.site_domain]
-  certificate_arn               = var.site_certificate_arn
-  api_domain_name               = module.ingest.api_domain_name
-  web_acl_arn                   = module.edge_waf.wafv2_web_acl_arn
-  price_class                   = var.cloudfront_price_class
-  access_log_bucket_domain_name = module.raw_store.access_log_bucket_domain_name
-  force_destroy                 = var.force_destroy
-  tags                          = var.tags
-}
-
-module "monitoring" {
-  source = "../../modules/monitoring"
-
-  name                        = local.name
-  alarm_emails                = var.alarm_emails
-  api_id                      = module.ingest.api_id
-  api_stage                   = module.ingest.stage_name
-  ingest_function_name        = module.ingest.lambda_function_name
-  ingest_dlq_name             = module.ingest.sqs_queue_dlq_name
-  etl_function_name           = module.etl.lambda_function_etl_name
-  etl_timeout_seconds         = module.etl.timeout_seconds
-  compact_function_name       = module.etl.lambda_function_compact_name
-  schedule_group_name         = module.etl.scheduler_schedule_group_name
-  schedule_dlq_name           = module.etl.sqs_queue_schedule_dlq_name
-  lb_arn_suffix               = module.dashboard_access.lb_arn_suffix
-  target_group_arn_suffix     = module.dashboard_access.lb_target_group_arn_suffix
-  freshness_threshold_minutes = var.freshness_threshold_minutes
-  monthly_budget_usd          = var.monthly_budget_usd
-  tags                        = var.tags
-}
-
-module "etl" {
-  source = "../../modules/etl"
-
-  name                        = local.name
-  package_path                = "${local.package_dir}/etl.zip"
-  schedule_expression         = var.etl_schedule_expression
-  raw_bucket_id               = module.raw_store.bucket_id
-  read_raw_policy_arn         = module.raw_store.policy_read_raw_arn
-  compact_raw_policy_arn      = module.raw_store.policy_compact_raw_arn
-  database_url_parameter_name = module.secrets.database_url_parameter_name
-  database_url_parameter_arn  = module.secrets.database_url_parameter_arn
-  sns_topic_arn               = module.monitoring.sns_topic_arn
-  subnet_ids                  = module.network.private_subnet_ids
-  security_group_ids          = [module.network.security_group_etl_id]
-  memory_size                 = var.etl_memory_size
-  log_retention_days          = var.log_retention_days
-  tags                        = var.tags
-}
-
-module "warehouse" {
-  source = "../../modules/warehouse"
-
-  name                  = local.name
-  os                    = var.warehouse_os
-  instance_type         = var.warehouse_instance_type
-  subnet_id             = module.network.private_subnet_ids[0]
-  private_ip            = local.warehouse_ip
-  security_group_ids    = [module.network.security_group_warehouse_id, module.network.security_group_dashboard_id]
-  data_volume_size_gb   = var.warehouse_data_volume_gb
-  snapshot_retain_count = var.snapshot_retain_count
-  access_log_bucket_id  = module.raw_store.access_log_bucket_id
-  force_destroy         = var.force_destroy
-  tags                  = var.tags
-}
-
-module "dashboard_access" {
-  source = "../../modules/dashboard_access"
-
-  name                        = local.name
-  domain_name                 = var.dashboard_domain
-  certificate_arn             = var.dashboard_certificate_arn
-  route53_zone_id             = var.route53_zone_id
-  vpc_id                      = module.network.vpc_id
-  public_subnet_ids           = module.network.public_subnet_ids
-  security_group_id           = module.network.security_group_alb_id
-  target_instance_id          = module.warehouse.instance_id
-  cognito_user_pool_arn       = module.auth.user_pool_arn
-  cognito_user_pool_client_id = module.auth.user_pool_client_dashboard_id
-  cognito_user_pool_domain    = module.auth.user_pool_domain
-  access_log_bucket_id        = module.raw_store.access_log_bucket_id
-  deletion_protection         = !var.force_destroy
-  tags                        = var.tags
-}
-
-module "lake" {
-  source = "../../modules/lake"
-
-  name                 = local.name
-  raw_bucket_id        = module.raw_store.bucket_id
-  raw_bucket_arn       = module.raw_store.bucket_arn
-  raw_kms_key_arn      = module.raw_store.kms_key_arn
-  access_log_bucket_id = module.raw_store.access_log_bucket_id
-  force_destroy        = var.force_destroy
-  tags                 = var.tags
+  # Cheaper than prod's defaults (see modules/platform/variables.tf for those).
+  vpc_cidr                    = "10.41.0.0/16"
+  raw_expiration_days         = 455
+  ingest_reserved_concurrency = 5
+  api_throttling_rate_limit   = 20
+  api_throttling_burst_limit  = 40
+  etl_memory_size             = 512
+  freshness_threshold_minutes = 240
+  warehouse_data_volume_gb    = 20
+  snapshot_retain_count       = 3
+  log_retention_days          = 7
+  force_destroy               = true
 }

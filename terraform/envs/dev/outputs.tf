@@ -1,109 +1,109 @@
 output "events_url" {
   description = "First-party URL the SDK posts events to (through CloudFront)."
-  value       = module.site.events_url
+  value       = module.platform.events_url
 }
 
 output "cloudfront_distribution_domain_name" {
   description = "CloudFront name to point the store's DNS at."
-  value       = module.site.cloudfront_distribution_domain_name
+  value       = module.platform.cloudfront_distribution_domain_name
 }
 
 output "cloudfront_distribution_id" {
   description = "Distribution ID (invalidate after uploading a new store build)."
-  value       = module.site.cloudfront_distribution_id
+  value       = module.platform.cloudfront_distribution_id
 }
 
 output "site_bucket_id" {
   description = "Bucket to upload the store's static files to."
-  value       = module.site.s3_bucket_id
+  value       = module.platform.site_bucket_id
 }
 
 output "api_endpoint" {
   description = "Direct endpoint of the ingest HTTP API (CloudFront's /v1/* origin)."
-  value       = module.ingest.api_endpoint
+  value       = module.platform.api_endpoint
 }
 
 output "raw_bucket_id" {
   description = "Raw clickstream bucket."
-  value       = module.raw_store.bucket_id
+  value       = module.platform.raw_bucket_id
 }
 
 output "ingest_dlq_url" {
   description = "Ingest dead-letter queue (for `clickstream dlq replay`)."
-  value       = module.ingest.sqs_queue_dlq_url
+  value       = module.platform.ingest_dlq_url
 }
 
 output "cognito_user_pool_id" {
   description = "User pool of shoppers and admins."
-  value       = module.auth.user_pool_id
+  value       = module.platform.cognito_user_pool_id
 }
 
 output "cognito_site_client_id" {
   description = "App client id the store's JavaScript signs shoppers in with."
-  value       = module.auth.user_pool_client_site_id
+  value       = module.platform.cognito_site_client_id
 }
 
 output "cognito_admin_group" {
   description = "Group whose members may open the dashboard."
-  value       = module.auth.user_group_admins_name
+  value       = module.platform.cognito_admin_group
 }
 
 output "dashboard_url" {
   description = "URL of the Cognito-protected dashboard."
-  value       = module.dashboard_access.dashboard_url
+  value       = module.platform.dashboard_url
 }
 
 output "dashboard_lb_dns_name" {
   description = "ALB name to point the dashboard's DNS at (when Route 53 is not managed here)."
-  value       = module.dashboard_access.lb_dns_name
+  value       = module.platform.dashboard_lb_dns_name
 }
 
 output "dashboard_certificate_validation_records" {
   description = "DNS records that validate the dashboard certificate, when you manage DNS yourself."
-  value       = module.dashboard_access.acm_certificate_validation_records
+  value       = module.platform.dashboard_certificate_validation_records
 }
 
 output "warehouse_instance_id" {
   description = "Warehouse instance (aws ssm start-session --target <id>; the Ansible inventory)."
-  value       = module.warehouse.instance_id
+  value       = module.platform.warehouse_instance_id
 }
 
 output "warehouse_private_ip" {
   description = "Private address of PostgreSQL."
-  value       = module.warehouse.instance_private_ip
+  value       = module.platform.warehouse_private_ip
 }
 
 output "backup_bucket_id" {
   description = "Bucket for pg_dump backups."
-  value       = module.warehouse.s3_bucket_backups_id
+  value       = module.platform.backup_bucket_id
 }
 
 output "ssm_parameter_prefix" {
   description = "SSM path of every generated secret."
-  value       = module.secrets.parameter_prefix
+  value       = module.platform.ssm_parameter_prefix
 }
 
 output "site_keys_parameter_name" {
   description = "SSM parameter holding the site key(s) the SDK sends as x-api-key."
-  value       = module.secrets.site_keys_parameter_name
+  value       = module.platform.site_keys_parameter_name
 }
 
 output "db_password_parameter_names" {
   description = "SSM parameters of the PostgreSQL role passwords (read by the warehouse playbook)."
-  value       = module.secrets.db_password_parameter_names
+  value       = module.platform.db_password_parameter_names
 }
 
 output "alerts_topic_arn" {
   description = "SNS topic of alarms, budget alerts and ETL failure messages."
-  value       = module.monitoring.sns_topic_arn
+  value       = module.platform.alerts_topic_arn
 }
 
 output "athena_workgroup_name" {
   description = "Athena workgroup for lake queries."
-  value       = module.lake.athena_workgroup_name
+  value       = module.platform.athena_workgroup_name
 }
 
 output "glue_database_name" {
   description = "Glue database of the lake."
-  value       = module.lake.glue_catalog_database_name
+  value       = module.platform.glue_database_name
 }

@@ -1,0 +1,371 @@
+variable "project" {
+  description = "Project name; first part of every resource name and the Project tag."
+  type        = string
+  default     = "clickstream"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,19}$", var.project))
+    error_message = "project must be 3-20 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name; second part of every resource name and the Environment tag."
+  type        = string
+  default     = "prod"
+
+  validation {
+    condition     = contains(["prod", "dev", "staging"], var.environment)
+    error_message = "environment must be prod, dev or staging (layout.RAW_BUCKET_NAME_PATTERN accepts these)."
+  }
+}
+
+variable "tags" {
+  description = "Tags merged into every resource, beside the provider default tags of the env root."
+  type        = map(string)
+  default     = {}
+}
+
+variable "site_domain" {
+  description = "Host name of the store (e.g. shop.example.com). Its https origin is the CORS origin of the ingest API and the ALLOWED_ORIGINS of the ingest Lambda."
+  type        = string
+  default     = "shop.example.com"
+
+  validation {
+    condition     = can(regex("^[a-z0-9.-]+\\.[a-z]{2,}$", var.site_domain))
+    error_message = "site_domain must be a DNS name without scheme."
+  }
+}
+
+variable "extra_allowed_origins" {
+  description = "Further https origins allowed to post events (e.g. a www. variant)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for o in var.extra_allowed_origins : can(regex("^https://[a-z0-9.-]+(:[0-9]+)?$", o))])
+    error_message = "extra_allowed_origins must be https origins without path or trailing slash."
+  }
+}
+
+variable "site_certificate_arn" {
+  description = "ACM certificate in us-east-1 for site_domain. Empty: CloudFront serves only its *.cloudfront.net name until you add one."
+  type        = string
+  default     = ""
+}
+
+variable "dashboard_domain" {
+  description = "Host name of the dashboard ALB (e.g. analytics.example.com)."
+  type        = string
+  default     = "analytics.example.com"
+
+  validation {
+    condition     = can(regex("^[a-z0-9.-]+\\.[a-z]{2,}$", var.dashboard_domain))
+    error_message = "dashboard_domain must be a DNS name without scheme."
+  }
+}
+
+variable "dashboard_certificate_arn" {
+  description = "Issued ACM certificate for dashboard_domain in var.region; empty lets the stack request one (validated automatically with route53_zone_id)."
+  type        = string
+  default     = ""
+}
+
+variable "route53_zone_id" {
+  description = "Public Route 53 zone of dashboard_domain; empty leaves DNS records to you (outputs list them)."
+  type        = string
+  default     = ""
+}
+
+variable "dashboard_allowed_cidrs" {
+  description = "CIDRs that may reach the dashboard ALB; Cognito authenticates everyone regardless."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+
+  validation {
+    condition     = alltrue([for c in var.dashboard_allowed_cidrs : can(cidrhost(c, 0))])
+    error_message = "dashboard_allowed_cidrs must be IPv4 CIDRs."
+  }
+}
+
+variable "cognito_domain_prefix" {
+  description = "Cognito hosted-UI domain prefix; globally unique per region."
+  type        = string
+  default     = "clickstream-prod-auth"
+
+  validation {
+    condition     = can(regex("^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$", var.cognito_domain_prefix))
+    error_message = "cognito_domain_prefix must be 3-63 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "cognito_advanced_security_mode" {
+  description = "Cognito threat protection: OFF, AUDIT or ENFORCED (the latter two bill per MAU on the Plus tier)."
+  type        = string
+  default     = "OFF"
+
+  validation {
+    condition     = contains(["OFF", "AUDIT", "ENFORCED"], var.cognito_advanced_security_mode)
+    error_message = "cognito_advanced_security_mode must be OFF, AUDIT or ENFORCED."
+  }
+}
+
+variable "vpc_cidr" {
+  description = "IPv4 CIDR of the VPC."
+  type        = string
+  default     = "10.40.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0))
+    error_message = "vpc_cidr must be an IPv4 CIDR."
+  }
+}
+
+variable "private_egress" {
+  description = "nat, endpoints or both: how private subnets reach AWS APIs (see modules/network and the cost table in docs/deploy.md)."
+  type        = string
+  default     = "nat"
+
+  validation {
+    condition     = contains(["nat", "endpoints", "both"], var.private_egress)
+    error_message = "private_egress must be nat, endpoints or both."
+  }
+}
+
+variable "interface_endpoint_az_count" {
+  description = "AZs that get interface endpoint ENIs when private_egress uses endpoints."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.interface_endpoint_az_count >= 1 && var.interface_endpoint_az_count <= 3
+    error_message = "interface_endpoint_az_count must be between 1 and 3."
+  }
+}
+
+variable "raw_transition_ia_days" {
+  description = "Days before raw objects move to Standard-IA."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.raw_transition_ia_days >= 30
+    error_message = "raw_transition_ia_days must be at least 30."
+  }
+}
+
+variable "raw_transition_glacier_days" {
+  description = "Days before raw objects move to Glacier Flexible Retrieval."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.raw_transition_glacier_days >= 60
+    error_message = "raw_transition_glacier_days must be at least 60."
+  }
+}
+
+variable "raw_expiration_days" {
+  description = "Days before raw objects are deleted; 0 keeps them forever."
+  type        = number
+  default     = 730
+
+  validation {
+    condition     = var.raw_expiration_days >= 0
+    error_message = "raw_expiration_days must be 0 or more."
+  }
+}
+
+variable "ingest_memory_size" {
+  description = "Ingest Lambda memory (MB)."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.ingest_memory_size >= 128 && var.ingest_memory_size <= 10240
+    error_message = "ingest_memory_size must be between 128 and 10240."
+  }
+}
+
+variable "ingest_reserved_concurrency" {
+  description = "Reserved concurrency of the ingest Lambda (cost and abuse ceiling)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.ingest_reserved_concurrency >= 1
+    error_message = "ingest_reserved_concurrency must be at least 1."
+  }
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Ingest API steady-state requests per second."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.api_throttling_rate_limit > 0
+    error_message = "api_throttling_rate_limit must be positive."
+  }
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Ingest API burst."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.api_throttling_burst_limit > 0
+    error_message = "api_throttling_burst_limit must be positive."
+  }
+}
+
+variable "waf_rate_limit" {
+  description = "Requests per client IP per 5 minutes before the WAF blocks it."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.waf_rate_limit >= 100
+    error_message = "waf_rate_limit must be at least 100."
+  }
+}
+
+variable "waf_enable_bot_control" {
+  description = "Add AWS WAF Bot Control (10 USD/month + 1 USD per million requests)."
+  type        = bool
+  default     = false
+}
+
+variable "cloudfront_price_class" {
+  description = "CloudFront price class."
+  type        = string
+  default     = "PriceClass_100"
+
+  validation {
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.cloudfront_price_class)
+    error_message = "cloudfront_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
+  }
+}
+
+variable "etl_schedule_expression" {
+  description = "ETL cadence (EventBridge Scheduler expression); production runs hourly (layout.ETL_SCHEDULE_EXPRESSION)."
+  type        = string
+  default     = "rate(1 hour)"
+
+  validation {
+    condition     = can(regex("^(rate\\(.+\\)|cron\\(.+\\))$", var.etl_schedule_expression))
+    error_message = "etl_schedule_expression must be a rate(...) or cron(...) expression."
+  }
+}
+
+variable "etl_memory_size" {
+  description = "ETL Lambda memory (MB)."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.etl_memory_size >= 256 && var.etl_memory_size <= 10240
+    error_message = "etl_memory_size must be between 256 and 10240."
+  }
+}
+
+variable "freshness_threshold_minutes" {
+  description = "Minutes without a successful ETL load before the freshness alarm fires (whole hours)."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.freshness_threshold_minutes >= 60 && var.freshness_threshold_minutes % 60 == 0
+    error_message = "freshness_threshold_minutes must be a whole number of hours."
+  }
+}
+
+variable "warehouse_os" {
+  description = "Warehouse base image: debian-12 or ubuntu-24.04."
+  type        = string
+  default     = "debian-12"
+
+  validation {
+    condition     = contains(["debian-12", "ubuntu-24.04"], var.warehouse_os)
+    error_message = "warehouse_os must be debian-12 or ubuntu-24.04."
+  }
+}
+
+variable "warehouse_instance_type" {
+  description = "Warehouse instance type (Graviton)."
+  type        = string
+  default     = "t4g.small"
+
+  validation {
+    condition     = can(regex("^[a-z][0-9]+g[a-z]*\\.[a-z0-9]+$", var.warehouse_instance_type))
+    error_message = "warehouse_instance_type must be a Graviton type such as t4g.small."
+  }
+}
+
+variable "warehouse_data_volume_gb" {
+  description = "PostgreSQL data volume size (GiB)."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.warehouse_data_volume_gb >= 10
+    error_message = "warehouse_data_volume_gb must be at least 10."
+  }
+}
+
+variable "snapshot_retain_count" {
+  description = "Daily warehouse snapshots kept."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.snapshot_retain_count >= 1
+    error_message = "snapshot_retain_count must be at least 1."
+  }
+}
+
+variable "secrets_version" {
+  description = "Bump to regenerate the database passwords and DSN (then re-run the warehouse playbook)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.secrets_version >= 1
+    error_message = "secrets_version must be at least 1."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of Lambda, API and flow logs."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts."
+  }
+}
+
+variable "alarm_emails" {
+  description = "E-mail addresses that receive alarms and budget alerts."
+  type        = list(string)
+  default     = []
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly AWS budget (USD) with actual and forecast alerts."
+  type        = number
+  default     = 75
+
+  validation {
+    condition     = var.monthly_budget_usd > 0
+    error_message = "monthly_budget_usd must be positive."
+  }
+}
+
+variable "force_destroy" {
+  description = "Let terraform destroy remove non-empty buckets, the user pool and the ALB (and drop deletion protection). Never in prod; envs/dev sets true."
+  type        = bool
+  default     = false
+}
