@@ -62,7 +62,9 @@ def test_sigterm_stops_every_component_and_removes_stack_env(tmp_path: Path) -> 
         process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()
-        pytest.fail(f"the stack did not stop within 60 s:\n{(state / 'logs' / 'stack.log').read_text()[-3000:]}")
+        pytest.fail(
+            f"the stack did not stop within 60 s:\n{(state / 'logs' / 'stack.log').read_text()[-3000:]}"
+        )
     finally:
         log.close()
 

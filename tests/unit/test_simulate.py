@@ -23,7 +23,15 @@ def test_simulated_visits_are_valid_and_consistent() -> None:
         assert len(orders) <= 1, "one order per visit, one purchase event per order line"
         types.update(event["event_type"] for event in visit.events)
     # Every event type occurs, and the funnel narrows at each stage.
-    assert set(types) == {"view", "click", "search", "add_to_cart", "checkout", "purchase", "engagement"}
+    assert set(types) == {
+        "view",
+        "click",
+        "search",
+        "add_to_cart",
+        "checkout",
+        "purchase",
+        "engagement",
+    }
     assert types["view"] > types["add_to_cart"] > types["checkout"] > 0
     purchases_visits = sum(any(e["event_type"] == "purchase" for e in v.events) for v in visits)
     assert 0 < purchases_visits < types["checkout"]
