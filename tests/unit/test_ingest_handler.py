@@ -345,3 +345,19 @@ def test_batches_parked_by_an_s3_outage_are_replayed_and_other_reasons_stay(
     )
     assert dict(report.left_in_queue) == {"schema_violation": 1}
     assert [m["reason"] for m in ingest_env.dead_letters()] == ["schema_violation"]
+
+
+def test_each_invocation_logs_json_and_publishes_emf_metrics(
+    ingest_env: IngestEnvironment, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    post({"events": [fresh("direct_page_view"), {"bad": 1}]}, lambda_context)
+    lines = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
+    [emf] = [line for line in lines if "_aws" in line]
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Clickstream"
+    assert (emf["EventsAccepted"], emf["EventsRejected"], emf["DlqSends"]) == ([1.0], [1.0], [1.0])
+    [done] = [line for line in lines if line.get("message") == "request done"]
+    assert done["status"] == 202 and done["request_id"] == "req-1"
+    assert done["stored"] == 1 and done["rejected"] == 1 and "ms" in done
