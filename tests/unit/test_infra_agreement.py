@@ -366,9 +366,16 @@ def test_custom_metric_alarms_watch_metrics_the_code_publishes() -> None:
 
     monitoring = MODULES / "monitoring"
     assert variable_default(monitoring, "metrics_namespace") == METRICS_NAMESPACE
+    alarms = list(resources(monitoring, "aws_cloudwatch_metric_alarm").values())
+    # Same-shaped alarms are one for_each resource over a local map: check its entries.
+    occurrence = resource(monitoring, "aws_cloudwatch_metric_alarm", "occurrence")
+    assert expression(occurrence["for_each"]) == "local.occurrence_alarms"
+    assert expression(occurrence["namespace"]) == "each.value.namespace"
+    assert expression(occurrence["metric_name"]) == "each.value.metric_name"
+    alarms += list(locals_of(monitoring)["occurrence_alarms"].values())
     watched = {
         unquote(spec["metric_name"])
-        for spec in resources(monitoring, "aws_cloudwatch_metric_alarm").values()
+        for spec in alarms
         if expression(spec["namespace"]) == "var.metrics_namespace"
     }
     assert {"DataFreshnessMinutes", "EtlFailed", "StorageFailures"} <= watched

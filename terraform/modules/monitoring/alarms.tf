@@ -3,6 +3,75 @@
 
 locals {
   alarm_actions = [aws_sns_topic.this.arn]
+
+  # Alarms that fire on a single occurrence: the Sum over one period reaching 1, with
+  # no data meaning nothing happened. Only what they watch differs.
+  occurrence_alarms = {
+    ingest_errors = {
+      alarm_name  = "ingest-errors"
+      description = "The ingest function raised (unhandled error or timeout)."
+      namespace   = "AWS/Lambda"
+      metric_name = "Errors"
+      dimensions  = { FunctionName = var.ingest_function_name }
+      period      = 300
+    }
+    ingest_throttles = {
+      alarm_name  = "ingest-throttles"
+      description = "The ingest function hit its reserved concurrency; shoppers get 429 and the SDK retries. Raise reserved_concurrency if this is real traffic."
+      namespace   = "AWS/Lambda"
+      metric_name = "Throttles"
+      dimensions  = { FunctionName = var.ingest_function_name }
+      period      = 300
+    }
+    ingest_storage_failures = {
+      alarm_name  = "ingest-storage-failures"
+      description = "The ingest could not write to S3 (the proposal's S3 PutObject failures); the batch went to the DLQ or was answered 5xx."
+      namespace   = var.metrics_namespace
+      metric_name = "StorageFailures"
+      dimensions  = { service = "ingest" }
+      period      = 300
+    }
+    etl_errors = {
+      alarm_name  = "etl-errors"
+      description = "An ETL run raised. The next run resumes from the watermark; check the ETL logs and the SNS message the run published."
+      namespace   = "AWS/Lambda"
+      metric_name = "Errors"
+      dimensions  = { FunctionName = var.etl_function_name }
+      period      = 3600
+    }
+    etl_failed = {
+      alarm_name  = "etl-failed"
+      description = "The ETL reported a failed run (EtlFailed), including failures it caught and answered without raising."
+      namespace   = var.metrics_namespace
+      metric_name = "EtlFailed"
+      dimensions  = { service = "etl" }
+      period      = 3600
+    }
+    quarantined_objects = {
+      alarm_name  = "etl-quarantined-objects"
+      description = "The ETL quarantined raw objects it could not parse; their events are not in the warehouse until fixed and replayed."
+      namespace   = var.metrics_namespace
+      metric_name = "QuarantinedObjects"
+      dimensions  = { service = "etl" }
+      period      = 3600
+    }
+    schedule_target_errors = {
+      alarm_name  = "schedule-target-errors"
+      description = "EventBridge Scheduler could not invoke the ETL or the compactor (permissions, throttling, deleted function)."
+      namespace   = "AWS/Scheduler"
+      metric_name = "TargetErrorCount"
+      dimensions  = { ScheduleGroup = var.schedule_group_name }
+      period      = 3600
+    }
+    schedule_dropped = {
+      alarm_name  = "schedule-dropped"
+      description = "EventBridge Scheduler dropped invocations after exhausting its retries."
+      namespace   = "AWS/Scheduler"
+      metric_name = "InvocationDroppedCount"
+      dimensions  = { ScheduleGroup = var.schedule_group_name }
+      period      = 3600
+    }
+  }
 }
 
 # --- Ingest API ----------------------------------------------------------------
@@ -41,59 +110,6 @@ resource "aws_cloudwatch_metric_alarm" "api_latency" {
   tags                = var.tags
 }
 
-# --- Ingest function ---------------------------------------------------------
-
-resource "aws_cloudwatch_metric_alarm" "ingest_errors" {
-  alarm_name          = "${var.name}-ingest-errors"
-  alarm_description   = "The ingest function raised (unhandled error or timeout)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = var.ingest_function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "ingest_throttles" {
-  alarm_name          = "${var.name}-ingest-throttles"
-  alarm_description   = "The ingest function hit its reserved concurrency; shoppers get 429 and the SDK retries. Raise reserved_concurrency if this is real traffic."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = var.ingest_function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "ingest_storage_failures" {
-  alarm_name          = "${var.name}-ingest-storage-failures"
-  alarm_description   = "The ingest could not write to S3 (the proposal's S3 PutObject failures); the batch went to the DLQ or was answered 5xx."
-  namespace           = var.metrics_namespace
-  metric_name         = "StorageFailures"
-  dimensions          = { service = "ingest" }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
 # --- Dead-letter queues: any message at all is worth a look ---------------------
 
 resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
@@ -120,40 +136,6 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
 
 # --- ETL -----------------------------------------------------------------------
 
-resource "aws_cloudwatch_metric_alarm" "etl_errors" {
-  alarm_name          = "${var.name}-etl-errors"
-  alarm_description   = "An ETL run raised. The next run resumes from the watermark; check the ETL logs and the SNS message the run published."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = var.etl_function_name }
-  statistic           = "Sum"
-  period              = 3600
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "etl_failed" {
-  alarm_name          = "${var.name}-etl-failed"
-  alarm_description   = "The ETL reported a failed run (EtlFailed), including failures it caught and answered without raising."
-  namespace           = var.metrics_namespace
-  metric_name         = "EtlFailed"
-  dimensions          = { service = "etl" }
-  statistic           = "Sum"
-  period              = 3600
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
 resource "aws_cloudwatch_metric_alarm" "etl_duration" {
   alarm_name          = "${var.name}-etl-duration"
   alarm_description   = "An ETL run took more than ${floor(var.etl_duration_alarm_ratio * 100)}% of its timeout; the backlog will grow. Raise memory or cadence."
@@ -165,23 +147,6 @@ resource "aws_cloudwatch_metric_alarm" "etl_duration" {
   evaluation_periods  = 1
   threshold           = floor(var.etl_timeout_seconds * 1000 * var.etl_duration_alarm_ratio)
   comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "quarantined_objects" {
-  alarm_name          = "${var.name}-etl-quarantined-objects"
-  alarm_description   = "The ETL quarantined raw objects it could not parse; their events are not in the warehouse until fixed and replayed."
-  namespace           = var.metrics_namespace
-  metric_name         = "QuarantinedObjects"
-  dimensions          = { service = "etl" }
-  statistic           = "Sum"
-  period              = 3600
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
@@ -207,42 +172,6 @@ resource "aws_cloudwatch_metric_alarm" "data_freshness" {
   tags                = var.tags
 }
 
-# --- Schedules -----------------------------------------------------------------
-
-resource "aws_cloudwatch_metric_alarm" "schedule_target_errors" {
-  alarm_name          = "${var.name}-schedule-target-errors"
-  alarm_description   = "EventBridge Scheduler could not invoke the ETL or the compactor (permissions, throttling, deleted function)."
-  namespace           = "AWS/Scheduler"
-  metric_name         = "TargetErrorCount"
-  dimensions          = { ScheduleGroup = var.schedule_group_name }
-  statistic           = "Sum"
-  period              = 3600
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "schedule_dropped" {
-  alarm_name          = "${var.name}-schedule-dropped"
-  alarm_description   = "EventBridge Scheduler dropped invocations after exhausting its retries."
-  namespace           = "AWS/Scheduler"
-  metric_name         = "InvocationDroppedCount"
-  dimensions          = { ScheduleGroup = var.schedule_group_name }
-  statistic           = "Sum"
-  period              = 3600
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
 # --- Dashboard host ----------------------------------------------------------------
 
 resource "aws_cloudwatch_metric_alarm" "dashboard_unhealthy" {
@@ -260,4 +189,66 @@ resource "aws_cloudwatch_metric_alarm" "dashboard_unhealthy" {
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
   tags                = var.tags
+}
+
+# --- Any occurrence (occurrence_alarms above) ------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "occurrence" {
+  for_each = local.occurrence_alarms
+
+  alarm_name          = "${var.name}-${each.value.alarm_name}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric_name
+  dimensions          = each.value.dimensions
+  statistic           = "Sum"
+  period              = each.value.period
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# Addresses these alarms had as one resource each.
+moved {
+  from = aws_cloudwatch_metric_alarm.ingest_errors
+  to   = aws_cloudwatch_metric_alarm.occurrence["ingest_errors"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.ingest_throttles
+  to   = aws_cloudwatch_metric_alarm.occurrence["ingest_throttles"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.ingest_storage_failures
+  to   = aws_cloudwatch_metric_alarm.occurrence["ingest_storage_failures"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.etl_errors
+  to   = aws_cloudwatch_metric_alarm.occurrence["etl_errors"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.etl_failed
+  to   = aws_cloudwatch_metric_alarm.occurrence["etl_failed"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.quarantined_objects
+  to   = aws_cloudwatch_metric_alarm.occurrence["quarantined_objects"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.schedule_target_errors
+  to   = aws_cloudwatch_metric_alarm.occurrence["schedule_target_errors"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.schedule_dropped
+  to   = aws_cloudwatch_metric_alarm.occurrence["schedule_dropped"]
 }

@@ -14,18 +14,11 @@ output "alarm_names" {
     [
       aws_cloudwatch_metric_alarm.api_5xx.alarm_name,
       aws_cloudwatch_metric_alarm.api_latency.alarm_name,
-      aws_cloudwatch_metric_alarm.ingest_errors.alarm_name,
-      aws_cloudwatch_metric_alarm.ingest_throttles.alarm_name,
-      aws_cloudwatch_metric_alarm.ingest_storage_failures.alarm_name,
-      aws_cloudwatch_metric_alarm.etl_errors.alarm_name,
-      aws_cloudwatch_metric_alarm.etl_failed.alarm_name,
       aws_cloudwatch_metric_alarm.etl_duration.alarm_name,
-      aws_cloudwatch_metric_alarm.quarantined_objects.alarm_name,
       aws_cloudwatch_metric_alarm.data_freshness.alarm_name,
-      aws_cloudwatch_metric_alarm.schedule_target_errors.alarm_name,
-      aws_cloudwatch_metric_alarm.schedule_dropped.alarm_name,
       aws_cloudwatch_metric_alarm.dashboard_unhealthy.alarm_name,
     ],
+    [for a in aws_cloudwatch_metric_alarm.occurrence : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.dlq_depth : a.alarm_name],
   )
 }

@@ -26,6 +26,16 @@ run "default_thresholds" {
   }
 
   assert {
+    condition     = length(aws_cloudwatch_metric_alarm.occurrence) == 8 && alltrue([for a in aws_cloudwatch_metric_alarm.occurrence : a.threshold == 1 && a.comparison_operator == "GreaterThanOrEqualToThreshold" && a.evaluation_periods == 1])
+    error_message = "every single-occurrence alarm must fire on the first occurrence"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.occurrence["etl_failed"].alarm_name == "clickstream-prod-etl-failed" && aws_cloudwatch_metric_alarm.occurrence["etl_failed"].namespace == "Clickstream"
+    error_message = "the EtlFailed alarm must keep its name and watch the ETL's EMF namespace"
+  }
+
+  assert {
     condition     = aws_cloudwatch_metric_alarm.etl_duration.threshold == 480000
     error_message = "ETL duration alarm must fire at 80% of a 600 s timeout (480000 ms)"
   }
