@@ -42,10 +42,26 @@ class RejectedRecord(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class ProductFacts:
+    """What dim_product keeps of one event that names a product (the COPY text of price)."""
+
+    product_id: str
+    category: str | None
+    price: str | None
+    currency: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedEvent:
     event_id: str
     event_date: date
     copy_line: str
+    # What a load that COPYs straight into fact_events must queue itself: the session,
+    # event and server times, and the product facts (None when no product is named).
+    session_id: str = ""
+    event_at: datetime | None = None
+    received_at: datetime | None = None
+    product: ProductFacts | None = None
 
 
 def _escape(value: str) -> str:
@@ -65,6 +81,11 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "t" if value else "f"
     return str(value)
+
+
+def _no_nul(value: Any) -> Any:
+    # The same text COPY stores (NUL removed), for values sent as query parameters.
+    return value.replace("\x00", "") if isinstance(value, str) and "\x00" in value else value
 
 
 def _json(value: Any) -> str:
@@ -160,7 +181,7 @@ def parse_line(line: bytes, source_key: str) -> ParsedEvent:
     if not isinstance(record, dict):
         raise RejectedRecord("a raw line must be a JSON object")
     server = _server_fields(record)
-    _parse_time(server["received_at"], "received_at")
+    received_at = _parse_time(server["received_at"], "received_at")
     problems = validate_event(record)
     if problems:
         raise RejectedRecord("schema: " + "; ".join(str(problem) for problem in problems))
@@ -176,13 +197,27 @@ def parse_line(line: bytes, source_key: str) -> ParsedEvent:
     items = ecom.get("items")
     page_url = record["page_url"]
     referrer = record.get("referrer") or None
+    event_id = record["event_id"].lower()
+    session_id = record["session_id"].lower()
+    product_id = ecom.get("product_id")
+    price = ecom.get("price")
+    product = (
+        None
+        if product_id is None
+        else ProductFacts(
+            _no_nul(product_id),
+            _no_nul(ecom.get("category")),
+            None if price is None else str(price),
+            _no_nul(ecom.get("currency")),
+        )
+    )
     fields = (
-        record["event_id"].lower(),
+        event_id,
         record["event_type"],
         record["ts"],
         event_date.isoformat(),
         server["received_at"],
-        record["session_id"].lower(),
+        session_id,
         record["anonymous_id"],
         record.get("user_id"),
         page_url,
@@ -196,10 +231,10 @@ def parse_line(line: bytes, source_key: str) -> ParsedEvent:
         device.get("language"),
         geo.get("country"),
         geo.get("city"),
-        ecom.get("product_id"),
+        product_id,
         ecom.get("category"),
         ecom.get("currency"),
-        ecom.get("price"),
+        price,
         ecom.get("qty"),
         ecom.get("order_id"),
         ecom.get("list_id"),
@@ -226,7 +261,9 @@ def parse_line(line: bytes, source_key: str) -> ParsedEvent:
         server["request_id"],
         source_key,
     )
-    return ParsedEvent(record["event_id"].lower(), event_date, _copy_line(fields))
+    return ParsedEvent(
+        event_id, event_date, _copy_line(fields), session_id, event_time, received_at, product
+    )
 
 
 def event_id_of(line: bytes) -> str | None:

@@ -7,17 +7,27 @@ takes values uses driver parameters; identifiers are fixed.
 
 from __future__ import annotations
 
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extras
 
 from clickstream.etl.raw_store import CorruptObject, RawObject
-from clickstream.etl.records import COPY_COLUMNS, RejectedRecord, event_id_of, parse_line
+from clickstream.etl.records import (
+    COPY_COLUMNS,
+    ParsedEvent,
+    ProductFacts,
+    RejectedRecord,
+    event_id_of,
+    parse_line,
+)
 
 # Advisory lock keys (two-int form: a namespace and a key) owned by the ETL.
 LOCK_NAMESPACE = 7240
@@ -33,7 +43,24 @@ STAGE_TABLE_SQL = (
     " on commit delete rows"
 )
 COPY_SQL = "copy etl_stage (" + ", ".join(COPY_COLUMNS) + ") from stdin"
+# The fast path: rows go straight into fact_events. A row whose event_id is already
+# there (a retried batch) fails the COPY with a unique violation; the object is then
+# rolled back to its savepoint and loaded again through etl_stage and MERGE_SQL.
+DIRECT_COPY_SQL = "copy fact_events (" + ", ".join(COPY_COLUMNS) + ") from stdin"
 _INSERT_COLUMNS = ", ".join(COPY_COLUMNS)
+# Shared by the merge of staged rows and the upsert of directly copied products, so both
+# paths keep the same "latest category and price" rule.
+PRODUCT_UPSERT_SQL = """
+    on conflict (product_id) do update set
+        category = case when excluded.last_seen_at >= dim_product.last_seen_at
+            then coalesce(excluded.category, dim_product.category) else dim_product.category end,
+        last_price = case when excluded.last_seen_at >= dim_product.last_seen_at
+            then coalesce(excluded.last_price, dim_product.last_price)
+            else dim_product.last_price end,
+        currency = coalesce(excluded.currency, dim_product.currency),
+        first_seen_at = least(dim_product.first_seen_at, excluded.first_seen_at),
+        last_seen_at = greatest(dim_product.last_seen_at, excluded.last_seen_at)
+"""
 # Column names come from the fixed COPY_COLUMNS tuple, never from input.
 MERGE_SQL = """
 with ins as (
@@ -73,18 +100,23 @@ products as (
     select s.product_id, l.category, l.price, l.currency, s.first_seen_at, s.last_seen_at
     from product_span as s
     inner join product_latest as l on l.product_id = s.product_id
-    on conflict (product_id) do update set
-        category = case when excluded.last_seen_at >= dim_product.last_seen_at
-            then coalesce(excluded.category, dim_product.category) else dim_product.category end,
-        last_price = case when excluded.last_seen_at >= dim_product.last_seen_at
-            then coalesce(excluded.last_price, dim_product.last_price)
-            else dim_product.last_price end,
-        currency = coalesce(excluded.currency, dim_product.currency),
-        first_seen_at = least(dim_product.first_seen_at, excluded.first_seen_at),
-        last_seen_at = greatest(dim_product.last_seen_at, excluded.last_seen_at)
+    :product_upsert
 )
 select source_key, count(*), max(received_at) from ins group by source_key
-""".replace(":columns", _INSERT_COLUMNS)
+""".replace(":columns", _INSERT_COLUMNS).replace(":product_upsert", PRODUCT_UPSERT_SQL.strip())
+QUEUE_SESSIONS_SQL = (
+    "insert into etl_dirty_sessions (session_id) select unnest(%s::uuid[]) on conflict do nothing"
+)
+QUEUE_DATES_SQL = (
+    "insert into etl_dirty_dates (date_day) select unnest(%s::date[]) on conflict do nothing"
+)
+UPSERT_PRODUCTS_SQL = """
+insert into dim_product (product_id, category, last_price, currency, first_seen_at, last_seen_at)
+select * from unnest(
+    %s::text[], %s::text[], %s::numeric[], %s::text[], %s::timestamptz[], %s::timestamptz[]
+)
+:product_upsert
+""".replace(":product_upsert", PRODUCT_UPSERT_SQL.strip())
 
 
 class WarehouseUnavailable(RuntimeError):
@@ -230,11 +262,74 @@ class ObjectOutcome:
         return self.rows_valid - self.rows_inserted
 
 
+@dataclass(slots=True)
+class _ProductSpan:
+    first_seen_at: datetime
+    last_seen_at: datetime
+    # The row MERGE_SQL's product_latest would pick: priced rows first, then the latest.
+    rank: tuple[bool, datetime]
+    facts: ProductFacts
+
+
+@dataclass
+class Touched:
+    """What rows COPYed straight into fact_events touched: the sessions and dates to
+    queue, the products to upsert and the newest server time. MERGE_SQL derives the
+    same from its RETURNING rows for objects that went through etl_stage."""
+
+    session_ids: set[str] = field(default_factory=set)
+    dates: set[date] = field(default_factory=set)
+    products: dict[str, _ProductSpan] = field(default_factory=dict)
+    newest_received_at: datetime | None = None
+
+    def add(self, parsed: ParsedEvent) -> None:
+        self.session_ids.add(parsed.session_id)
+        self.dates.add(parsed.event_date)
+        received = parsed.received_at
+        if received is not None and (
+            self.newest_received_at is None or received > self.newest_received_at
+        ):
+            self.newest_received_at = received
+        product = parsed.product
+        if product is None or parsed.event_at is None:
+            return
+        at = parsed.event_at
+        rank = (product.price is not None, at)
+        span = self.products.get(product.product_id)
+        if span is None:
+            self.products[product.product_id] = _ProductSpan(at, at, rank, product)
+            return
+        span.first_seen_at = min(span.first_seen_at, at)
+        span.last_seen_at = max(span.last_seen_at, at)
+        if rank > span.rank:
+            span.rank = rank
+            span.facts = product
+
+    def update(self, other: Touched) -> None:
+        self.session_ids |= other.session_ids
+        self.dates |= other.dates
+        if other.newest_received_at is not None and (
+            self.newest_received_at is None or other.newest_received_at > self.newest_received_at
+        ):
+            self.newest_received_at = other.newest_received_at
+        for product_id, theirs in other.products.items():
+            ours = self.products.get(product_id)
+            if ours is None:
+                self.products[product_id] = theirs
+                continue
+            ours.first_seen_at = min(ours.first_seen_at, theirs.first_seen_at)
+            ours.last_seen_at = max(ours.last_seen_at, theirs.last_seen_at)
+            if theirs.rank > ours.rank:
+                ours.rank = theirs.rank
+                ours.facts = theirs.facts
+
+
 @dataclass
 class GroupResult:
     outcomes: list[ObjectOutcome] = field(default_factory=list)
     skipped_claimed: int = 0
     newest_received_at: datetime | None = None
+    objects_staged: int = 0
 
     @property
     def loaded(self) -> list[ObjectOutcome]:
@@ -246,33 +341,82 @@ class GroupResult:
 
 
 class CopyStream:
-    """A file-like object psycopg2's COPY reads from: parses raw lines as it is read,
-    so parsing and COPY overlap and no object is ever held whole in memory."""
+    """A file-like object psycopg2's COPY reads from, fed by a parser thread.
 
-    def __init__(self, lines: Iterator[bytes], outcome: ObjectOutcome) -> None:
+    The thread reads the object from S3, parses and validates each line and queues
+    COPY text in chunks of about CHUNK_CHARS; psycopg2 releases the GIL while it waits
+    on the socket, so parsing the next chunk overlaps PostgreSQL inserting the last
+    one (one core each). At most QUEUE_CHUNKS chunks wait, so memory stays bounded
+    and no object is ever held whole. Use as a context manager: leaving it stops the
+    thread even when COPY gave up half way.
+    """
+
+    CHUNK_CHARS = 1 << 18
+    QUEUE_CHUNKS = 4
+
+    def __init__(
+        self, lines: Iterator[bytes], outcome: ObjectOutcome, touched: Touched | None = None
+    ) -> None:
         self.lines = lines
         self.outcome = outcome
-        self.buffer = ""
+        self.touched = touched
         self.error: BaseException | None = None
-        self.event_dates: set[Any] = set()
+        self._chunks: queue.Queue[str | None] = queue.Queue(self.QUEUE_CHUNKS)
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._produce, name="etl-parse", daemon=True)
+        self._thread.start()
 
-    def read(self, size: int = 65536) -> str:
-        if self.error is not None:
-            raise self.error
-        pieces = [self.buffer]
-        length = len(self.buffer)
+    def __enter__(self) -> CopyStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._chunks.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self._thread.join()
+
+    def read(self, size: int = 0) -> str:
+        # `size` is ignored: a chunk is whatever the parser queued (about CHUNK_CHARS).
+        if self._done:
+            return ""
+        chunk = self._chunks.get()
+        if chunk is None:
+            self._done = True
+            if self.error is not None:
+                raise self.error
+            return ""
+        return chunk
+
+    readline = read
+
+    def _put(self, item: str | None) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._chunks.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
         outcome = self.outcome
         source_key = outcome.obj.key
+        touched = self.touched
+        rejected = outcome.rejected
+        pieces: list[str] = []
+        length = 0
+        limit = self.CHUNK_CHARS
         try:
-            while length < size:
-                line = next(self.lines, None)
-                if line is None:
-                    break
+            for line in self.lines:
                 outcome.records_total += 1
                 try:
                     parsed = parse_line(line, source_key)
                 except RejectedRecord as rejection:
-                    outcome.rejected.append(
+                    rejected.append(
                         (
                             outcome.records_total,
                             event_id_of(line),
@@ -282,20 +426,26 @@ class CopyStream:
                     )
                     continue
                 outcome.rows_valid += 1
+                if touched is not None:
+                    touched.add(parsed)
                 pieces.append(parsed.copy_line)
                 length += len(parsed.copy_line)
+                if length >= limit:
+                    if not self._put("".join(pieces)):
+                        return
+                    pieces = []
+                    length = 0
+            if pieces and not self._put("".join(pieces)):
+                return
         except BaseException as error:
             # Remembered so the caller can tell a corrupt object from a database error.
             self.error = error
-            raise
-        self.buffer = ""
-        data = "".join(pieces)
-        if len(data) > size:
-            self.buffer = data[size:]
-            data = data[:size]
-        return data
-
-    readline = read
+        finally:
+            # Closes the S3 body now even when COPY stopped reading half way.
+            close = getattr(self.lines, "close", None)
+            if close is not None:
+                close()
+        self._put(None)
 
 
 def claim_object(cur: Any, obj: RawObject) -> bool:
@@ -316,12 +466,13 @@ def load_group(
     run_id: uuid.UUID,
     keep_going: Callable[[int], bool],
 ) -> GroupResult:
-    """Stage, merge and record a group of objects in ONE transaction.
+    """Load and record a group of objects in ONE transaction (see _load_object).
 
     `keep_going(rows_staged)` is asked before each object; returning False ends the
     group (time budget or group size), and the group commits what it has.
     """
     result = GroupResult()
+    touched = Touched()
     rows_staged = 0
     try:
         with conn.cursor() as cur:
@@ -335,26 +486,12 @@ def load_group(
                 if not claim_object(cur, obj):
                     result.skipped_claimed += 1
                     continue
-                outcome = ObjectOutcome(obj)
-                stream = CopyStream(open_lines(obj), outcome)
-                cur.execute("savepoint object_copy")
-                try:
-                    cur.copy_expert(COPY_SQL, stream, size=262144)
-                except psycopg2.Error:
-                    if isinstance(stream.error, CorruptObject):
-                        cur.execute("rollback to savepoint object_copy")
-                        outcome.quarantine_reason = f"corrupt gzip: {stream.error}"
-                        outcome.rows_valid = 0
-                        outcome.rejected.clear()
-                        result.outcomes.append(outcome)
-                        continue
-                    if stream.error is not None:
-                        raise stream.error from None
-                    raise
-                cur.execute("release savepoint object_copy")
-                rows_staged += outcome.rows_valid
+                outcome = _load_object(cur, obj, open_lines, touched, result)
+                if outcome.quarantine_reason is None:
+                    rows_staged += outcome.rows_valid
                 result.outcomes.append(outcome)
-            _merge(cur, result, run_id)
+            _queue_touched(cur, touched, result)
+            _record_objects(cur, result, run_id)
         conn.commit()
     except BaseException:
         conn.rollback()
@@ -362,13 +499,103 @@ def load_group(
     return result
 
 
-def _merge(cur: Any, result: GroupResult, run_id: uuid.UUID) -> None:
-    by_key = {o.obj.key: o for o in result.outcomes}
+def _load_object(
+    cur: Any,
+    obj: RawObject,
+    open_lines: Callable[[RawObject], Iterator[bytes]],
+    touched: Touched,
+    result: GroupResult,
+) -> ObjectOutcome:
+    """COPY one object straight into fact_events; on a duplicate event_id, load it
+    through etl_stage instead; on a corrupt gzip, quarantine it. Inside a savepoint,
+    so whatever fails leaves no row of the object behind."""
+    cur.execute("savepoint object_copy")
+    outcome = ObjectOutcome(obj)
+    mine = Touched()
+    try:
+        with CopyStream(open_lines(obj), outcome, mine) as stream:
+            cur.copy_expert(DIRECT_COPY_SQL, stream)
+    except psycopg2.errors.UniqueViolation:
+        cur.execute("rollback to savepoint object_copy")
+        return _stage_object(cur, obj, open_lines, result)
+    except psycopg2.Error as error:
+        return _quarantine_or_raise(cur, stream, outcome, error)
+    cur.execute("release savepoint object_copy")
+    outcome.rows_inserted = outcome.rows_valid
+    touched.update(mine)
+    return outcome
+
+
+def _stage_object(
+    cur: Any,
+    obj: RawObject,
+    open_lines: Callable[[RawObject], Iterator[bytes]],
+    result: GroupResult,
+) -> ObjectOutcome:
+    # Still inside the object's savepoint, which the caller rolled back to.
+    outcome = ObjectOutcome(obj)
+    try:
+        with CopyStream(open_lines(obj), outcome) as stream:
+            cur.copy_expert(COPY_SQL, stream)
+    except psycopg2.Error as error:
+        return _quarantine_or_raise(cur, stream, outcome, error)
     cur.execute(MERGE_SQL)
-    for source_key, inserted, newest in cur.fetchall():
-        by_key[source_key].rows_inserted = int(inserted)
+    for _source_key, inserted, newest in cur.fetchall():
+        outcome.rows_inserted = int(inserted)
         if newest and (result.newest_received_at is None or newest > result.newest_received_at):
             result.newest_received_at = newest
+    # Emptied now so the next staged object merges only its own rows.
+    cur.execute("truncate etl_stage")
+    cur.execute("release savepoint object_copy")
+    result.objects_staged += 1
+    return outcome
+
+
+def _quarantine_or_raise(
+    cur: Any, stream: CopyStream, outcome: ObjectOutcome, error: psycopg2.Error
+) -> ObjectOutcome:
+    """A COPY failed: a corrupt object is quarantined; a bad line cannot fail it (it is
+    rejected before COPY), so anything else is the database's or S3's error to raise."""
+    if isinstance(stream.error, CorruptObject):
+        cur.execute("rollback to savepoint object_copy")
+        outcome.quarantine_reason = f"corrupt gzip: {stream.error}"
+        outcome.rows_valid = 0
+        outcome.rows_inserted = 0
+        outcome.rejected.clear()
+        return outcome
+    if stream.error is not None:
+        raise stream.error from None
+    raise error
+
+
+def _queue_touched(cur: Any, touched: Touched, result: GroupResult) -> None:
+    """Queue the sessions and dates of the directly copied rows and upsert their products,
+    in the load transaction, exactly as MERGE_SQL does for staged rows."""
+    if touched.session_ids:
+        cur.execute(QUEUE_SESSIONS_SQL, (sorted(touched.session_ids),))
+    if touched.dates:
+        cur.execute(QUEUE_DATES_SQL, (sorted(touched.dates),))
+    if touched.products:
+        spans = [touched.products[key] for key in sorted(touched.products)]
+        cur.execute(
+            UPSERT_PRODUCTS_SQL,
+            (
+                [span.facts.product_id for span in spans],
+                [span.facts.category for span in spans],
+                [span.facts.price for span in spans],
+                [span.facts.currency for span in spans],
+                [span.first_seen_at for span in spans],
+                [span.last_seen_at for span in spans],
+            ),
+        )
+    newest = touched.newest_received_at
+    if newest is not None and (
+        result.newest_received_at is None or newest > result.newest_received_at
+    ):
+        result.newest_received_at = newest
+
+
+def _record_objects(cur: Any, result: GroupResult, run_id: uuid.UUID) -> None:
     rejected_rows = [
         (o.obj.key, line_number, event_id, reason, raw, str(run_id))
         for o in result.outcomes
