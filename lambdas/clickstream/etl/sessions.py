@@ -48,7 +48,9 @@ insert into fact_sessions (
 )
 with session_events as (
     select
-        e.*,
+        e.event_id, e.event_type, e.event_at, e.session_id, e.anonymous_id, e.user_id,
+        e.page_path, e.referrer, e.referrer_host, e.utm_source, e.utm_medium, e.utm_campaign,
+        e.country, e.order_id, e.price, e.qty, e.engaged_ms, e.is_bot,
         e.event_type in (:interactions) as is_interaction,
         e.event_type = 'view' and e.product_id is null and e.impression_items is null
             as is_page_view,
@@ -179,6 +181,12 @@ def finish(conn: Any) -> FinishResult:
     try:
         with conn.cursor() as cur:
             cur.execute("set local time zone 'UTC'")
+            # These statements group a whole batch of events (session rebuild, count
+            # distinct per day): with the 4 MB default every sort spills to disk. JIT
+            # compiles for longer than the queries run (fact_events' statistics lag a
+            # large load, so the planner overestimates), so it is off for this step.
+            cur.execute("set local work_mem = '64MB'")
+            cur.execute("set local jit = off")
             cur.execute("select pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, FINISH_LOCK))
             cur.execute(TAKE_DIRTY_SESSIONS_SQL)
             cur.execute(OLD_SESSION_DATES_SQL)
