@@ -387,7 +387,7 @@ def test_custom_metric_alarms_watch_metrics_the_code_publishes() -> None:
 
 
 def test_prod_runs_at_the_platform_defaults_and_dev_only_cheaper() -> None:
-    operator_inputs = {"source", "providers", "project", "environment", "tags"} | {
+    operator_inputs = {"source", "web_acl_arn", "project", "environment", "tags"} | {
         unquote(key) for item in configuration(ENVS[0]).get("variable", []) for key in item
     }
     prod = {k for k in module_call(TF / "envs" / "prod", "platform") if not k.startswith("__")}
@@ -408,11 +408,12 @@ def test_prod_runs_at_the_platform_defaults_and_dev_only_cheaper() -> None:
     for name, value in sizing.items():
         assert value < variable_default(PLATFORM, name), (name, value)
     for env_root in ENVS:
-        providers = module_call(env_root, "platform")["providers"]
+        providers = module_call(env_root, "edge_waf")["providers"]
         assert {expression(k): expression(v) for k, v in providers.items()} == {
-            "aws": "aws",
-            "aws.us_east_1": "aws.us_east_1",
+            "aws": "aws.us_east_1"
         }
+        web_acl = module_call(env_root, "platform")["web_acl_arn"]
+        assert expression(web_acl) == "module.edge_waf.wafv2_web_acl_arn"
 
 
 # --- packaging ------------------------------------------------------------------------------

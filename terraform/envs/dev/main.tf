@@ -10,12 +10,23 @@ locals {
   }
 }
 
+# CloudFront reads WAF web ACLs only from us-east-1, so the one us-east-1 module is
+# called here with that provider (a module with an aliased provider cannot be
+# validated on its own).
+module "edge_waf" {
+  source = "../../modules/edge_waf"
+  providers = {
+    aws = aws.us_east_1
+  }
+
+  name = "${var.project}-${local.environment}"
+  tags = var.tags
+}
+
 module "platform" {
   source = "../../modules/platform"
-  providers = {
-    aws           = aws
-    aws.us_east_1 = aws.us_east_1
-  }
+
+  web_acl_arn = module.edge_waf.wafv2_web_acl_arn
 
   project     = var.project
   environment = local.environment

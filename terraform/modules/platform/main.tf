@@ -81,18 +81,6 @@ module "ingest" {
   tags                        = var.tags
 }
 
-module "edge_waf" {
-  source = "../edge_waf"
-  providers = {
-    aws = aws.us_east_1
-  }
-
-  name               = local.name
-  waf_rate_limit     = var.waf_rate_limit
-  enable_bot_control = var.waf_enable_bot_control
-  tags               = var.tags
-}
-
 module "site" {
   source = "../site"
 
@@ -100,7 +88,7 @@ module "site" {
   domain_names                  = var.site_certificate_arn == "" ? [] : [var.site_domain]
   certificate_arn               = var.site_certificate_arn
   api_domain_name               = module.ingest.api_domain_name
-  web_acl_arn                   = module.edge_waf.wafv2_web_acl_arn
+  web_acl_arn                   = var.web_acl_arn
   price_class                   = var.cloudfront_price_class
   access_log_bucket_domain_name = module.raw_store.access_log_bucket_domain_name
   force_destroy                 = var.force_destroy

@@ -220,21 +220,10 @@ variable "api_throttling_burst_limit" {
   }
 }
 
-variable "waf_rate_limit" {
-  description = "Requests per client IP per 5 minutes before the WAF blocks it."
-  type        = number
-  default     = 1000
-
-  validation {
-    condition     = var.waf_rate_limit >= 100
-    error_message = "waf_rate_limit must be at least 100."
-  }
-}
-
-variable "waf_enable_bot_control" {
-  description = "Add AWS WAF Bot Control (10 USD/month + 1 USD per million requests)."
-  type        = bool
-  default     = false
+variable "web_acl_arn" {
+  description = "CloudFront-scope WAF web ACL of the store distribution (modules/edge_waf, created by the env root with its us-east-1 provider)."
+  type        = string
+  default     = null
 }
 
 variable "cloudfront_price_class" {

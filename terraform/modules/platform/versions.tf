@@ -7,9 +7,6 @@ terraform {
     aws = {
       source  = "hashicorp/aws"
       version = ">= 5.100"
-      # CloudFront reads WAF web ACLs and certificates from us-east-1 only: the
-      # caller passes a provider for that region as aws.us_east_1 (modules/edge_waf).
-      configuration_aliases = [aws.us_east_1]
     }
   }
 }
