@@ -53,6 +53,16 @@ def test_tabs_newlines_and_backslashes_are_escaped_for_copy(raw_events):
     assert row["page_title"] == "a\\tb\\nc\\\\d"
 
 
+def test_a_string_that_looks_like_the_null_marker_stays_a_string(raw_events):
+    # Given a title that is literally backslash-N (COPY's NULL marker)
+    record = dict(raw_events[0], page_title="\\N", referrer=None)
+    # When it is flattened
+    row = columns(parse_line(orjson.dumps(record), "k").copy_line)
+    # Then it is escaped as text, and a real null is still the marker
+    assert row["page_title"] == "\\\\N"
+    assert row["referrer"] == "\\N"
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
