@@ -47,6 +47,49 @@ def test_event_date_is_the_utc_date_of_the_client_time(raw_events):
     assert parse_line(orjson.dumps(record), "k").event_date == date(2026, 11, 28)
 
 
+@pytest.mark.parametrize(
+    ("ts", "day"),
+    [
+        ("2026-11-28T23:59:59.999Z", date(2026, 11, 28)),
+        ("2026-11-28T23:59:59+00:00", date(2026, 11, 28)),
+        ("2026-11-28T23:59:59-00:00", date(2026, 11, 28)),
+        ("2026-11-28T20:00:00-05:00", date(2026, 11, 29)),
+        ("2026-11-29T06:59:59.123456789+07:00", date(2026, 11, 28)),
+    ],
+)
+def test_event_date_of_utc_and_offset_times(raw_events, ts, day):
+    record = dict(raw_events[0], ts=ts)
+    parsed = parse_line(orjson.dumps(record), "k")
+    assert parsed.event_date == day
+    assert columns(parsed.copy_line)["event_date"] == day.isoformat()
+    assert columns(parsed.copy_line)["event_at"] == ts
+
+
+def test_server_fields_that_are_not_strings_still_become_text(raw_events):
+    # Given ua and request_id values the ingest never writes, but schema-on-read accepts
+    ua = {**raw_events[0]["ua"], "browser_version": 120, "os_version": 10.5}
+    record = dict(raw_events[0], ua=ua, request_id=7)
+    # When it is flattened
+    row = columns(parse_line(orjson.dumps(record), "k").copy_line)
+    # Then the numbers are written as their text
+    assert row["browser_version"] == "120" and row["os_version"] == "10.5"
+    assert row["request_id"] == "7"
+
+
+def test_escaped_json_characters_are_decoded_before_copy(raw_events):
+    record = dict(raw_events[0], page_title='caf\u00e9 "best" \u2028')
+    line = orjson.dumps(record)
+    assert b"\\u00e9" not in line  # orjson writes UTF-8; escape it by hand below
+    line = line.replace("café".encode(), b"caf\\u00e9")
+    row = columns(parse_line(line, "k").copy_line)
+    assert row["page_title"] == 'café "best" \u2028'
+
+
+def test_a_source_key_with_special_characters_is_escaped(raw_events):
+    row = columns(parse_line(orjson.dumps(raw_events[0]), "odd\tkey\\x").copy_line)
+    assert row["source_key"] == "odd\\tkey\\\\x"
+
+
 def test_tabs_newlines_and_backslashes_are_escaped_for_copy(raw_events):
     record = dict(raw_events[0], page_title="a\tb\nc\\d")
     row = columns(parse_line(orjson.dumps(record), "k").copy_line)

@@ -7,9 +7,9 @@ taken out before re-validating against the one event schema.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -35,14 +35,17 @@ COPY_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 NULL = "\\N"
+_EMPTY: dict[str, Any] = {}
+_UA_KEYS = ("browser", "browser_version", "os", "os_version", "device_family", "device_type")
+_UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+_UTC_SUFFIXES = ("Z", "+00:00", "-00:00")
 
 
 class RejectedRecord(ValueError):
     """A raw line that cannot become a fact_events row; the message is the stored reason."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProductFacts:
+class ProductFacts(NamedTuple):
     """What dim_product keeps of one event that names a product (the COPY text of price)."""
 
     product_id: str
@@ -51,8 +54,7 @@ class ProductFacts:
     currency: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedEvent:
+class ParsedEvent(NamedTuple):
     event_id: str
     event_date: date
     copy_line: str
@@ -93,35 +95,26 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode().replace("\\u0000", "")
 
 
-_SEPARATORS = len(COPY_COLUMNS) - 1
+@lru_cache(maxsize=256)
+def _escaped_key(source_key: str) -> str:
+    # The end of every row of one object: the tab before source_key, the key, the newline.
+    return "\t" + _text(source_key) + "\n"
 
 
-def _copy_line(fields: tuple[Any, ...]) -> str:
-    """One COPY text row. Fast path: convert without per-field escaping, then check the
-    joined line: a row needs escaping exactly when it holds a newline, carriage return,
-    NUL, an extra tab, or more backslashes than its NULL markers bring (almost no event
-    does, and scanning the joined line is cheaper than looking at each field)."""
-    line = "\t".join(
-        [
-            NULL
-            if v is None
-            else v
-            if v.__class__ is str
-            else ("t" if v else "f")
-            if v.__class__ is bool
-            else str(v)
-            for v in fields
-        ]
-    )
-    if (
-        line.count("\\") != fields.count(None)
-        or line.count("\t") != _SEPARATORS
-        or "\n" in line
-        or "\r" in line
-        or "\x00" in line
-    ):
-        return "\t".join([_text(value) for value in fields]) + "\n"
-    return line + "\n"
+def _copy_line(fields: list[Any], plain: bool, source_key: str) -> str:
+    """One COPY text row from the column values (numbers already converted to text).
+
+    `plain` says the raw line held no backslash: JSON must escape backslashes and every
+    control character inside strings, so then no string holds anything COPY would need
+    escaped and a None only has to become the NULL marker. Anything else (an escaped
+    character, or a server field that is not a string, e.g. a number in `ua`) takes the
+    per-value conversion with escaping."""
+    if plain:
+        try:
+            return "\t".join([NULL if v is None else v for v in fields]) + _escaped_key(source_key)
+        except TypeError:
+            pass  # a value that is neither text nor None
+    return "\t".join([_text(value) for value in fields]) + _escaped_key(source_key)
 
 
 def url_path(url: str) -> str:
@@ -164,113 +157,137 @@ def _parse_time(value: Any, field: str) -> datetime:
     return parsed
 
 
-def _server_fields(record: dict[str, Any]) -> dict[str, Any]:
-    server = {name: record.pop(name, None) for name in SERVER_FIELDS}
-    if server["raw_version"] != SUPPORTED_RAW_VERSION:
-        raise RejectedRecord(f"raw_version {server['raw_version']!r} is not supported")
-    if server["clock_skew"] not in CLOCK_SKEW_VALUES:
-        raise RejectedRecord(f"clock_skew: unexpected value {server['clock_skew']!r}")
-    if server["auth"] not in AUTH_VALUES:
-        raise RejectedRecord(f"auth: unexpected value {server['auth']!r}")
-    if not isinstance(server["is_bot"], bool):
-        raise RejectedRecord("is_bot: missing or not a boolean")
-    for block in ("ua", "utm"):
-        if server[block] is not None and not isinstance(server[block], dict):
-            raise RejectedRecord(f"{block}: not an object")
-    return server
-
-
 def parse_line(line: bytes, source_key: str) -> ParsedEvent:
-    """Validate one raw line and flatten it into a COPY text row; raise RejectedRecord."""
+    """Validate one raw line and flatten it into a COPY text row; raise RejectedRecord.
+
+    Runs once per event, so it avoids helper calls and intermediate dicts: the server
+    fields are popped straight off the parsed record, and the columns are gathered into
+    one list that is joined once (see _copy_line)."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError as error:
         raise RejectedRecord(f"invalid JSON: {error}") from error
-    if not isinstance(record, dict):
+    if record.__class__ is not dict:
         raise RejectedRecord("a raw line must be a JSON object")
-    server = _server_fields(record)
-    received_at = _parse_time(server["received_at"], "received_at")
+    pop = record.pop
+    raw_version = pop("raw_version", None)
+    received_text = pop("received_at", None)
+    request_id = pop("request_id", None)
+    auth = pop("auth", None)
+    clock_skew = pop("clock_skew", None)
+    ua = pop("ua", None)
+    is_bot = pop("is_bot", None)
+    utm = pop("utm", None)
+    if raw_version != SUPPORTED_RAW_VERSION:
+        raise RejectedRecord(f"raw_version {raw_version!r} is not supported")
+    if clock_skew not in CLOCK_SKEW_VALUES:
+        raise RejectedRecord(f"clock_skew: unexpected value {clock_skew!r}")
+    if auth not in AUTH_VALUES:
+        raise RejectedRecord(f"auth: unexpected value {auth!r}")
+    if is_bot.__class__ is not bool:
+        raise RejectedRecord("is_bot: missing or not a boolean")
+    if ua is None:
+        ua = _EMPTY
+    elif ua.__class__ is not dict:
+        raise RejectedRecord("ua: not an object")
+    if utm is None:
+        utm = _EMPTY
+    elif utm.__class__ is not dict:
+        raise RejectedRecord("utm: not an object")
+    received_at = _parse_time(received_text, "received_at")
     problems = validate_event(record)
     if problems:
         raise RejectedRecord("schema: " + "; ".join(str(problem) for problem in problems))
-    event_time = _parse_time(record["ts"], "ts")
-    event_date = event_time.astimezone(UTC).date()
-
-    device = record.get("device") or {}
-    geo = record.get("geo") or {}
-    ecom = record.get("ecom") or {}
-    props = record.get("props")
-    ua = server["ua"] or {}
-    utm = server["utm"] or {}
+    get = record.get
+    ts: str = record["ts"]
+    event_time = _parse_time(ts, "ts")
+    # The schema pins ts to RFC 3339, so a UTC time's date is its first ten characters.
+    if ts.endswith(_UTC_SUFFIXES):
+        event_date = event_time.date()
+        event_day = ts[:10]
+    else:
+        event_date = event_time.astimezone(UTC).date()
+        event_day = event_date.isoformat()
+    device = get("device") or _EMPTY
+    geo = get("geo") or _EMPTY
+    ecom = get("ecom") or _EMPTY
+    props = get("props") or _EMPTY
     items = ecom.get("items")
-    page_url = record["page_url"]
-    referrer = record.get("referrer") or None
-    event_id = record["event_id"].lower()
-    session_id = record["session_id"].lower()
+    page_url: str = record["page_url"]
+    referrer = get("referrer") or None
+    event_id: str = record["event_id"].lower()
+    session_id: str = record["session_id"].lower()
     product_id = ecom.get("product_id")
+    category = ecom.get("category")
     price = ecom.get("price")
+    price_text = None if price is None else str(price)
+    currency = ecom.get("currency")
+    qty = ecom.get("qty")
+    position = ecom.get("position")
+    result_count = props.get("result_count")
+    engaged_ms = get("engaged_ms")
+    screen_width = device.get("screen_width")
+    screen_height = device.get("screen_height")
+    # Numbers and booleans are converted here, where the schema fixed their types; the
+    # rest are strings or None (see _copy_line).
+    fields = [
+        event_id,
+        record["event_type"],
+        ts,
+        event_day,
+        received_text,
+        session_id,
+        record["anonymous_id"],
+        get("user_id"),
+        page_url,
+        url_path(page_url),
+        get("page_title"),
+        referrer,
+        url_host(referrer),
+        device.get("type"),
+        None if screen_width is None else str(screen_width),
+        None if screen_height is None else str(screen_height),
+        device.get("language"),
+        geo.get("country"),
+        geo.get("city"),
+        product_id,
+        category,
+        currency,
+        price_text,
+        None if qty is None else str(qty),
+        ecom.get("order_id"),
+        ecom.get("list_id"),
+        None if position is None else str(position),
+        None if items is None else _json(items),
+        props.get("search_query"),
+        None if result_count is None else str(result_count),
+        None if engaged_ms is None else str(engaged_ms),
+        _json(props) if props else None,
+        *map(utm.get, _UTM_KEYS),
+        *map(ua.get, _UA_KEYS),
+        "t" if is_bot else "f",
+        clock_skew,
+        auth,
+        request_id,
+    ]
     product = (
         None
         if product_id is None
         else ProductFacts(
             _no_nul(product_id),
-            _no_nul(ecom.get("category")),
-            None if price is None else str(price),
-            _no_nul(ecom.get("currency")),
+            _no_nul(category),
+            price_text,
+            _no_nul(currency),
         )
     )
-    fields = (
-        event_id,
-        record["event_type"],
-        record["ts"],
-        event_date.isoformat(),
-        server["received_at"],
-        session_id,
-        record["anonymous_id"],
-        record.get("user_id"),
-        page_url,
-        url_path(page_url),
-        record.get("page_title"),
-        referrer,
-        url_host(referrer),
-        device.get("type"),
-        device.get("screen_width"),
-        device.get("screen_height"),
-        device.get("language"),
-        geo.get("country"),
-        geo.get("city"),
-        product_id,
-        ecom.get("category"),
-        ecom.get("currency"),
-        price,
-        ecom.get("qty"),
-        ecom.get("order_id"),
-        ecom.get("list_id"),
-        ecom.get("position"),
-        None if items is None else _json(items),
-        props.get("search_query") if props else None,
-        props.get("result_count") if props else None,
-        record.get("engaged_ms"),
-        None if not props else _json(props),
-        utm.get("source"),
-        utm.get("medium"),
-        utm.get("campaign"),
-        utm.get("term"),
-        utm.get("content"),
-        ua.get("browser"),
-        ua.get("browser_version"),
-        ua.get("os"),
-        ua.get("os_version"),
-        ua.get("device_family"),
-        ua.get("device_type"),
-        server["is_bot"],
-        server["clock_skew"],
-        server["auth"],
-        server["request_id"],
-        source_key,
-    )
     return ParsedEvent(
-        event_id, event_date, _copy_line(fields), session_id, event_time, received_at, product
+        event_id,
+        event_date,
+        _copy_line(fields, b"\\" not in line, source_key),
+        session_id,
+        event_time,
+        received_at,
+        product,
     )
 
 
