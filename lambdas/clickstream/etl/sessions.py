@@ -54,11 +54,27 @@ with session_events as (
         e.event_type in (:interactions) as is_interaction,
         e.event_type = 'view' and e.product_id is null and e.impression_items is null
             as is_page_view,
-        coalesce(e.device_type, nullif(e.ua_device_type, 'bot')) as any_device_type
+        coalesce(e.device_type, nullif(e.ua_device_type, 'bot')) as any_device_type,
+        row_number() over (partition by e.session_id order by e.event_at, e.event_id) as seq
     from fact_events as e
     inner join finish_sessions as f on f.session_id = e.session_id
 ),
+-- The position (seq, in event time) of the event each "first"/"last" column comes from.
+-- PostgreSQL 15 sorts every group again for each ordered aggregate (array_agg(... order
+-- by ...)), which cost more than everything else here; this needs the one sort above.
+marked as (
+    select
+        *,
+        min(seq) filter (where is_page_view) over whole as landing_seq,
+        max(seq) filter (where is_page_view) over whole as exit_seq,
+        max(seq) filter (where user_id is not null) over whole as user_seq,
+        min(seq) filter (where any_device_type is not null) over whole as device_seq,
+        min(seq) filter (where country is not null) over whole as country_seq
+    from session_events
+    window whole as (partition by session_id)
+),
 per_session as (
+    -- min(x) filter (where seq = n) is the value of the one event at position n.
     select
         session_id,
         min(event_at) as started_at,
@@ -67,22 +83,17 @@ per_session as (
         count(*) as event_count,
         count(*) filter (where is_page_view) as page_views,
         count(*) filter (where is_interaction) as interaction_count,
-        (array_agg(anonymous_id order by event_at, event_id))[1] as anonymous_id,
-        (array_agg(user_id order by event_at desc, event_id desc)
-            filter (where user_id is not null))[1] as user_id,
-        (array_agg(page_path order by event_at, event_id)
-            filter (where is_page_view))[1] as landing_page,
-        (array_agg(page_path order by event_at desc, event_id desc)
-            filter (where is_page_view))[1] as exit_page,
-        (array_agg(referrer order by event_at, event_id))[1] as referrer,
-        (array_agg(referrer_host order by event_at, event_id))[1] as referrer_host,
-        (array_agg(utm_source order by event_at, event_id))[1] as utm_source,
-        (array_agg(utm_medium order by event_at, event_id))[1] as utm_medium,
-        (array_agg(utm_campaign order by event_at, event_id))[1] as utm_campaign,
-        (array_agg(any_device_type order by event_at, event_id)
-            filter (where any_device_type is not null))[1] as device_type,
-        (array_agg(country order by event_at, event_id)
-            filter (where country is not null))[1] as country,
+        min(anonymous_id) filter (where seq = 1) as anonymous_id,
+        min(user_id) filter (where seq = user_seq) as user_id,
+        min(page_path) filter (where seq = landing_seq) as landing_page,
+        min(page_path) filter (where seq = exit_seq) as exit_page,
+        min(referrer) filter (where seq = 1) as referrer,
+        min(referrer_host) filter (where seq = 1) as referrer_host,
+        min(utm_source) filter (where seq = 1) as utm_source,
+        min(utm_medium) filter (where seq = 1) as utm_medium,
+        min(utm_campaign) filter (where seq = 1) as utm_campaign,
+        min(any_device_type) filter (where seq = device_seq) as device_type,
+        min(country) filter (where seq = country_seq) as country,
         bool_or(event_type = 'view') as has_view,
         bool_or(event_type = 'add_to_cart') as has_add_to_cart,
         bool_or(event_type = 'checkout') as has_checkout,
@@ -90,7 +101,7 @@ per_session as (
         count(distinct order_id) filter (where event_type = 'purchase') as order_count,
         coalesce(sum(price * qty) filter (where event_type = 'purchase'), 0) as revenue,
         bool_or(is_bot) as is_bot
-    from session_events
+    from marked
     group by session_id
 )
 select
