@@ -21,8 +21,8 @@ insert into agg_traffic_daily
 select
     s.session_date,
     count(*) filter (where not s.is_bot),
-    count(distinct s.anonymous_id) filter (where not s.is_bot),
-    count(distinct s.user_id) filter (where not s.is_bot),
+    count(distinct s.anonymous_id collate "C") filter (where not s.is_bot),
+    count(distinct s.user_id collate "C") filter (where not s.is_bot),
     coalesce(sum(s.page_views) filter (where not s.is_bot), 0),
     coalesce(sum(s.event_count) filter (where not s.is_bot), 0),
     count(*) filter (where s.is_bounce and not s.is_bot),
@@ -39,17 +39,25 @@ group by s.session_date;
 delete from agg_traffic_hourly where date_day in (select date_day from finish_dates);
 insert into agg_traffic_hourly
 select
-    date_trunc('hour', e.event_at),
-    min(e.event_date),
+    h.hour_at,
+    min(h.event_date),
     count(*),
-    count(*) filter (
-        where e.event_type = 'view' and e.product_id is null and e.impression_items is null
-    ),
-    count(distinct e.session_id),
-    count(distinct e.anonymous_id)
-from fact_events as e
-where e.event_date in (select date_day from finish_dates) and not e.is_bot
-group by date_trunc('hour', e.event_at);
+    count(*) filter (where h.is_page_view),
+    count(distinct h.session_id),
+    count(distinct h.anonymous_id)
+from (
+    -- Only the columns the counts need reach the sort (not the jsonb of the flag).
+    select
+        date_trunc('hour', e.event_at) as hour_at,
+        e.event_date,
+        e.event_type = 'view' and e.product_id is null and e.impression_items is null
+            as is_page_view,
+        e.session_id,
+        e.anonymous_id collate "C" as anonymous_id
+    from fact_events as e
+    where e.event_date in (select date_day from finish_dates) and not e.is_bot
+) as h
+group by h.hour_at;
 
 -- A day's WAU/MAU depend on the 29 days before it, so every day from the oldest queued
 -- one to the newest session is recomputed: one row per day between the first and the
@@ -68,11 +76,11 @@ where date_day in (select date_day from finish_active_dates);
 insert into agg_active_users_daily
 select
     a.date_day,
-    (select count(distinct s.anonymous_id) from fact_sessions as s
+    (select count(distinct s.anonymous_id collate "C") from fact_sessions as s
         where s.session_date = a.date_day and not s.is_bot),
-    (select count(distinct s.anonymous_id) from fact_sessions as s
+    (select count(distinct s.anonymous_id collate "C") from fact_sessions as s
         where s.session_date between a.date_day - 6 and a.date_day and not s.is_bot),
-    (select count(distinct s.anonymous_id) from fact_sessions as s
+    (select count(distinct s.anonymous_id collate "C") from fact_sessions as s
         where s.session_date between a.date_day - 29 and a.date_day and not s.is_bot)
 from finish_active_dates as a;
 
@@ -93,34 +101,29 @@ group by s.session_date, coalesce(s.device_type, 'unknown');
 
 delete from agg_product_daily where date_day in (select date_day from finish_dates);
 insert into agg_product_daily
-with product_events as (
+with combined as (
+    -- One scan of the dates' events: the event's own product, then each impression item.
     select
-        e.event_date, e.product_id, e.category, 0 as impressions,
-        (e.event_type = 'click')::int as list_clicks,
-        (e.event_type = 'view')::int as views,
-        (e.event_type = 'add_to_cart')::int as add_to_carts,
-        (e.event_type = 'checkout')::int as checkouts,
-        (e.event_type = 'purchase')::int as purchases,
-        case when e.event_type = 'purchase' then e.qty else 0 end as units_sold,
-        case when e.event_type = 'purchase' then e.price * e.qty else 0 end as revenue
+        e.event_date, p.product_id, p.category, p.impressions,
+        (p.impressions = 0 and e.event_type = 'click')::int as list_clicks,
+        (p.impressions = 0 and e.event_type = 'view')::int as views,
+        (p.impressions = 0 and e.event_type = 'add_to_cart')::int as add_to_carts,
+        (p.impressions = 0 and e.event_type = 'checkout')::int as checkouts,
+        (p.impressions = 0 and e.event_type = 'purchase')::int as purchases,
+        case when p.impressions = 0 and e.event_type = 'purchase' then e.qty else 0 end
+            as units_sold,
+        case when p.impressions = 0 and e.event_type = 'purchase' then e.price * e.qty else 0 end
+            as revenue
     from fact_events as e
+    cross join lateral (
+        select e.product_id, e.category, 0 as impressions
+        where e.product_id is not null
+        union all
+        select item ->> 'product_id', item ->> 'category', 1
+        from jsonb_array_elements(e.impression_items) as item
+    ) as p
     where e.event_date in (select date_day from finish_dates)
-        and not e.is_bot and e.product_id is not null
-),
-impressions as (
-    select
-        e.event_date, item ->> 'product_id' as product_id, item ->> 'category' as category,
-        1 as impressions, 0 as list_clicks, 0 as views, 0 as add_to_carts, 0 as checkouts,
-        0 as purchases, 0 as units_sold, 0::numeric as revenue
-    from fact_events as e
-    cross join lateral jsonb_array_elements(e.impression_items) as item
-    where e.event_date in (select date_day from finish_dates)
-        and not e.is_bot and e.impression_items is not null
-),
-combined as (
-    select * from product_events
-    union all
-    select * from impressions
+        and not e.is_bot and (e.product_id is not null or e.impression_items is not null)
 )
 select
     event_date, product_id, max(category), sum(impressions), sum(list_clicks), sum(views),
