@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
+
+from clickstream.ssm import cached_parameter, read_parameter
 
 DEFAULT_GRACE_HOURS = 2
 DEFAULT_TIME_BUDGET_SECONDS = 780.0
@@ -70,18 +71,5 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     return value
 
 
-@cache
-def _cached_secret(name: str) -> str:
-    import boto3
-
-    return _read_secret(boto3.client("ssm"), name)
-
-
-def _read_secret(ssm: Any, name: str) -> str:
-    value: str = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
-    return value
-
-
 def _ssm_secret(name: str, ssm: Any | None) -> str:
-    # Cached per warm Lambda container: one SSM call per cold start, not per run.
-    return _read_secret(ssm, name) if ssm is not None else _cached_secret(name)
+    return read_parameter(ssm, name) if ssm is not None else cached_parameter(name)

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import boto3
+from clickstream.ssm import cached_parameter
 
 DEFAULT_MAX_BATCH_EVENTS = 100
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
@@ -54,9 +54,7 @@ class IngestConfig:
             parameter = environ.get(f"{name}_PARAM")
             if not parameter:
                 raise ConfigurationError(f"set {name} or {name}_PARAM (an SSM SecureString name)")
-            response = boto3.client("ssm").get_parameter(Name=parameter, WithDecryption=True)
-            value: str = response["Parameter"]["Value"]
-            return value
+            return cached_parameter(parameter)
 
         pool_id = environ.get("COGNITO_USER_POOL_ID")
         region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
