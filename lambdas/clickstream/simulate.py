@@ -35,6 +35,17 @@ class Product:
     category: str
     price: float
 
+    def ecom(self, **extra: Any) -> dict[str, Any]:
+        """The event's ecom block for this product."""
+        block: dict[str, Any] = {
+            "product_id": self.product_id,
+            "category": self.category,
+            "currency": "USD",
+            "price": self.price,
+        }
+        block.update(extra)
+        return block
+
 
 CATALOG: tuple[Product, ...] = (
     Product("lap-air-13", "Air 13 laptop", "Laptops", 999.0),
@@ -214,25 +225,14 @@ def build_visit(rng: random.Random, started_at: datetime, anonymous_id: str | No
         journey._emit(
             "view",
             journey.page_url,
-            ecom={
-                "product_id": product.product_id,
-                "category": product.category,
-                "currency": "USD",
-                "price": product.price,
-            },
+            ecom=product.ecom(),
         )
         if rng.random() < 0.3:
             qty = 1 if rng.random() < 0.85 else 2
             journey._emit(
                 "add_to_cart",
                 journey.page_url,
-                ecom={
-                    "product_id": product.product_id,
-                    "category": product.category,
-                    "currency": "USD",
-                    "price": product.price,
-                    "qty": qty,
-                },
+                ecom=product.ecom(qty=qty),
             )
             cart.append((product, qty))
     if cart and rng.random() < 0.6:
@@ -245,14 +245,7 @@ def build_visit(rng: random.Random, started_at: datetime, anonymous_id: str | No
                 journey._emit(
                     "purchase",
                     journey.page_url,
-                    ecom={
-                        "product_id": product.product_id,
-                        "category": product.category,
-                        "currency": "USD",
-                        "price": product.price,
-                        "qty": qty,
-                        "order_id": order_id,
-                    },
+                    ecom=product.ecom(qty=qty, order_id=order_id),
                 )
     journey.engagement()
     visit.events = journey.events
