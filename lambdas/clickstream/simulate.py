@@ -16,6 +16,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from clickstream.observability import get_logger
@@ -47,24 +48,18 @@ class Product:
         return block
 
 
-CATALOG: tuple[Product, ...] = (
-    Product("lap-air-13", "Air 13 laptop", "Laptops", 999.0),
-    Product("lap-pro-14", "Pro 14 laptop", "Laptops", 1799.0),
-    Product("lap-gamer-16", "Gamer 16 laptop", "Laptops", 1499.0),
-    Product("mon-27-4k", "27in 4K monitor", "Monitors", 379.0),
-    Product("mon-24-fhd", "24in FHD monitor", "Monitors", 149.0),
-    Product("kbd-mech", "Mechanical keyboard", "Keyboards", 89.0),
-    Product("kbd-slim", "Slim wireless keyboard", "Keyboards", 49.0),
-    Product("mouse-pro", "Pro wireless mouse", "Mice", 69.0),
-    Product("mouse-basic", "Basic mouse", "Mice", 15.0),
-    Product("ssd-1tb", "1 TB NVMe SSD", "Storage", 79.0),
-    Product("ssd-2tb", "2 TB NVMe SSD", "Storage", 139.0),
-    Product("hub-usbc", "USB-C hub", "Accessories", 39.0),
-    Product("cam-hd", "HD webcam", "Accessories", 59.0),
-    Product("head-anc", "ANC headset", "Audio", 199.0),
-)
+# The demo store's catalogue, so simulated and real browsing sell the same products.
+DEMO_CATALOG_PATH = Path(__file__).resolve().parents[2] / "sdk" / "demo" / "catalog.json"
+
+
+def load_catalog(path: Path = DEMO_CATALOG_PATH) -> tuple[Product, ...]:
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return tuple(Product(r["id"], r["name"], r["category"], float(r["price"])) for r in rows)
+
+
+CATALOG = load_catalog()
 CATEGORIES = sorted({product.category for product in CATALOG})
-SEARCHES = ("laptop", "4k monitor", "mechanical keyboard", "usb c hub", "ssd 1tb", "headset")
+SEARCHES = ("ultrabook", "4k monitor", "mechanical keyboard", "usb-c dock", "webcam", "mouse")
 
 # (referrer, utm query, weight)
 CHANNELS: tuple[tuple[str, str, int], ...] = (

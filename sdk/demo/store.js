@@ -2,20 +2,9 @@
 // clickstream SDK the way a real store would. Loaded with `defer` after the SDK.
 'use strict';
 
-const CATALOG = [
-  { id: 'sku-lt-14', name: 'Ultrabook 14"', category: 'Laptops', price: 1099 },
-  { id: 'sku-lt-16', name: 'Workstation 16"', category: 'Laptops', price: 2199 },
-  { id: 'sku-lt-13', name: 'Student 13"', category: 'Laptops', price: 649 },
-  { id: 'sku-mn-27', name: '27" 4K Monitor', category: 'Monitors', price: 379 },
-  { id: 'sku-mn-34', name: '34" Ultrawide Monitor', category: 'Monitors', price: 549 },
-  { id: 'sku-kb-mech', name: 'Mechanical Keyboard', category: 'Keyboards', price: 129 },
-  { id: 'sku-kb-slim', name: 'Slim Wireless Keyboard', category: 'Keyboards', price: 59 },
-  { id: 'sku-ms-pro', name: 'Ergonomic Mouse', category: 'Mice', price: 79 },
-  { id: 'sku-ms-trav', name: 'Travel Mouse', category: 'Mice', price: 25 },
-  { id: 'sku-ac-dock', name: 'USB-C Dock', category: 'Accessories', price: 189 },
-  { id: 'sku-ac-hub', name: 'USB-C Hub 7-in-1', category: 'Accessories', price: 45 },
-  { id: 'sku-ac-cam', name: '1080p Webcam', category: 'Accessories', price: 69 },
-];
+// The catalogue lives in catalog.json, shared with the simulated shoppers; the local
+// stack's /config.js hands it to the page.
+const CATALOG = window.STORE_CATALOG;
 const CATEGORIES = [...new Set(CATALOG.map((p) => p.category))];
 const TOKEN_KEY = 'demo_id_token';
 const CART_KEY = 'demo_cart';

@@ -55,10 +55,15 @@ def ensure_sdk_built(sdk_dir: Path) -> bool:
     return True
 
 
-def store_config_script(api_url: str, api_key: str) -> bytes:
-    """The runtime configuration the store pages read before loading the SDK."""
+def store_config_script(api_url: str, api_key: str, catalog_path: Path) -> bytes:
+    """The runtime configuration the store pages read before loading the SDK, with the
+    catalogue the simulated shoppers also browse (one file, so both sell the same things)."""
     config = {"endpoint": api_url, "apiKey": api_key}
-    return f"window.STORE_CONFIG = {json.dumps(config)};\n".encode()
+    catalog = json.loads(catalog_path.read_text(encoding="utf-8"))
+    return (
+        f"window.STORE_CONFIG = {json.dumps(config)};\n"
+        f"window.STORE_CATALOG = {json.dumps(catalog)};\n"
+    ).encode()
 
 
 class SiteHandler(BaseHTTPRequestHandler):
@@ -194,7 +199,9 @@ class SiteComponent:
             {
                 "demo_dir": SDK_DIR / "demo",
                 "dist_dir": SDK_DIR / "dist",
-                "config_script": store_config_script(env["API_URL"], env["API_KEY"]),
+                "config_script": store_config_script(
+                    env["API_URL"], env["API_KEY"], SDK_DIR / "demo" / "catalog.json"
+                ),
                 "cognito": cognito,
                 "client_id": env["COGNITO_CLIENT_ID"],
             },
