@@ -1,0 +1,75 @@
+"""`clickstream dlq inspect` and `clickstream dlq replay` as an operator runs them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.e2e.test_ingest_stack import new_event, request
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+
+def client(stack: dict[str, str], service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=stack["AWS_ENDPOINT_URL"],
+        region_name=stack["AWS_DEFAULT_REGION"],
+        aws_access_key_id=stack["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=stack["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def run_cli(stack: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "clickstream.cli", *args],
+        env={**os.environ, **stack},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_inspect_counts_by_reason_without_consuming_and_replay_restores_parked_batches(
+    local_stack: dict[str, str],
+) -> None:
+    sqs = client(local_stack, "sqs")
+    sqs.purge_queue(QueueUrl=local_stack["DLQ_URL"])
+    # Given a client mistake and a batch parked by an S3 outage in the queue
+    status, _, _ = request(
+        local_stack,
+        {"events": [new_event(event_type="nope")]},
+        {"x-api-key": local_stack["API_KEY"]},
+    )
+    assert status == 202
+    parked = {**new_event(), "raw_version": 1, "received_at": "2026-11-28T10:00:00.000Z"}
+    sqs.send_message(
+        QueueUrl=local_stack["DLQ_URL"],
+        MessageBody=json.dumps({"reason": "storage_failure", "record": parked, "index": None}),
+    )
+
+    # When the operator inspects, then replays
+    report = run_cli(local_stack, "dlq", "inspect")
+    replay = run_cli(local_stack, "dlq", "replay")
+
+    # Then inspect counted both, replay wrote the parked record to S3 and left the mistake
+    assert "1  schema_violation" in report and "1  storage_failure" in report
+    assert "replayed 1 records into 1 objects" in replay
+    assert "left in the queue: 1 schema_violation" in replay
+    s3 = client(local_stack, "s3")
+    found = []
+    for item in s3.list_objects_v2(Bucket=local_stack["RAW_BUCKET"])["Contents"]:
+        body = s3.get_object(Bucket=local_stack["RAW_BUCKET"], Key=item["Key"])["Body"].read()
+        found += [json.loads(line)["event_id"] for line in gzip.decompress(body).splitlines()]
+    assert found.count(parked["event_id"]) == 1
+    remaining = run_cli(local_stack, "dlq", "inspect")
+    assert "schema_violation" in remaining and "storage_failure" not in remaining
