@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 from typing import Any
@@ -73,3 +74,14 @@ def test_inspect_counts_by_reason_without_consuming_and_replay_restores_parked_b
     assert found.count(parked["event_id"]) == 1
     remaining = run_cli(local_stack, "dlq", "inspect")
     assert "schema_violation" in remaining and "storage_failure" not in remaining
+
+
+def test_simulate_sends_visits_to_the_stack(local_stack: dict[str, str]) -> None:
+    env_file = f"{local_stack['STACK_STATE_DIR']}/stack.env"
+    output = run_cli(
+        local_stack, "simulate", "--env-file", env_file, "--sessions", "5", "--seed", "1"
+    )
+    match = re.search(r"visits (\d+)\s+events accepted (\d+)\s+rejected (\d+)", output)
+    assert match, output
+    visits, accepted, rejected = (int(group) for group in match.groups())
+    assert (visits, rejected) == (5, 0) and accepted > 5
