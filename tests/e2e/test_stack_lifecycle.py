@@ -1,4 +1,5 @@
-"""`clickstream up` starts every component, writes stack.env, and stops cleanly on SIGTERM."""
+"""`clickstream up --demo` (what `make demo` runs) starts every component, writes stack.env,
+fills the warehouse from simulated shoppers, and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg2
 import pytest
 
 from clickstream.local.stack import read_env_file
@@ -29,22 +31,26 @@ def port_open(url: str) -> bool:
         return sock.connect_ex((parts.hostname or "", parts.port or 80)) == 0
 
 
-def test_sigterm_stops_every_component_and_removes_stack_env(tmp_path: Path) -> None:
+def warehouse_events(database_url: str) -> int:
+    with psycopg2.connect(database_url) as connection, connection.cursor() as cursor:
+        cursor.execute("select count(*) from fact_events")
+        return int(cursor.fetchone()[0])
+
+
+def test_demo_fills_the_warehouse_and_sigterm_stops_every_component(tmp_path: Path) -> None:
     state = tmp_path / "state"
     log_path = tmp_path / "stack.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "clickstream.cli", "up", "--state-dir", str(state),
          "--aws-port", "0", "--api-port", "0", "--site-port", "0", "--pg-port", "0",
-         "--dashboard-port", "0", "--etl-interval", "3600"],
+         "--dashboard-port", "0", "--etl-interval", "2", "--demo"],
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     env_file = state / "stack.env"
     deadline = time.monotonic() + 120
     while not env_file.exists():
-        assert process.poll() is None, (
-            process.stdout.read().decode()[-3000:] if process.stdout else ""
-        )
+        assert process.poll() is None, log_path.read_text()[-3000:]
         assert time.monotonic() < deadline, "the stack did not start in time"
         time.sleep(0.2)
     env = read_env_file(env_file)
@@ -56,6 +62,10 @@ def test_sigterm_stops_every_component_and_removes_stack_env(tmp_path: Path) -> 
         if key in env
     ]
     assert all(port_open(url) for url in urls)
+    # Simulated shoppers -> API -> S3 -> scheduled ETL -> PostgreSQL, with nobody's help.
+    while warehouse_events(env["DATABASE_URL"]) == 0:
+        assert time.monotonic() < deadline, "no simulated event reached the warehouse"
+        time.sleep(1)
 
     process.send_signal(signal.SIGTERM)
     try:
