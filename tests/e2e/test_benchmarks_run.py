@@ -33,3 +33,4 @@ def test_etl_benchmark_prints_its_rate_beside_the_bare_copy() -> None:
     assert re.search(r"^bare COPY\s+[\d.]+\s+[\d,]+", output, re.MULTILINE), output
     assert re.search(r"^ratio ETL/COPY\s+[\d.]+%\s+[\d.]+%$", output, re.MULTILINE), output
     assert re.search(r"^ETL peak memory\s+[\d.]+ MB", output, re.MULTILINE), output
+    assert re.search(r"^ETL process alone [\d,]+ events/CPU-second", output, re.MULTILINE), output
