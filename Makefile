@@ -32,6 +32,9 @@ $(PIP_STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 sdk-deps: ## Install the SDK's npm packages from its lock file.
+	@command -v node >/dev/null || bash scripts/apt-install.sh nodejs npm
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || \
+	  { echo "Node.js 20 or newer is needed for the SDK (found $$(node --version)); install it and re-run." >&2; exit 1; }
 	@cd sdk && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
 demo: setup ## Run the whole local stack with simulated shoppers; prints the URLs.
