@@ -352,6 +352,7 @@ class CopyStream:
     """
 
     CHUNK_CHARS = 1 << 18
+    FIRST_CHUNK_CHARS = 1 << 14
     QUEUE_CHUNKS = 4
 
     def __init__(
@@ -414,7 +415,9 @@ class CopyStream:
         rejected = outcome.rejected
         pieces: list[str] = []
         length = 0
-        limit = self.CHUNK_CHARS
+        # A small first chunk, so PostgreSQL starts inserting while the rest is parsed
+        # instead of waiting for a full chunk at the start of every object.
+        limit = self.FIRST_CHUNK_CHARS
         try:
             for line in self.lines:
                 outcome.records_total += 1
@@ -440,6 +443,7 @@ class CopyStream:
                         return
                     pieces = []
                     length = 0
+                    limit = self.CHUNK_CHARS
             if pieces and not self._put("".join(pieces)):
                 return
         except BaseException as error:
