@@ -9,11 +9,25 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_START_TIMEOUT_S = 120
+
+
+def stack_client(stack: dict[str, str], service: str) -> Any:
+    """A boto3 client for one service of the local stack's moto server."""
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=stack["AWS_ENDPOINT_URL"],
+        region_name=stack["AWS_DEFAULT_REGION"],
+        aws_access_key_id=stack["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=stack["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 @pytest.fixture(scope="session")

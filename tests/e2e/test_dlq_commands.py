@@ -8,24 +8,13 @@ import os
 import re
 import subprocess
 import sys
-from typing import Any
 
-import boto3
 import pytest
 
+from tests.conftest import stack_client as client
 from tests.e2e.test_ingest_stack import new_event, request
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
-
-
-def client(stack: dict[str, str], service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=stack["AWS_ENDPOINT_URL"],
-        region_name=stack["AWS_DEFAULT_REGION"],
-        aws_access_key_id=stack["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=stack["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 def run_cli(stack: dict[str, str], *args: str) -> str:

@@ -14,24 +14,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from clickstream.local.aws import sign_in
+from tests.conftest import stack_client as aws_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
-
-
-def aws_client(stack: dict[str, str], service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=stack["AWS_ENDPOINT_URL"],
-        region_name=stack["AWS_DEFAULT_REGION"],
-        aws_access_key_id=stack["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=stack["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 def request(

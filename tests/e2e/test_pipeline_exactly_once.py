@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import psycopg2
 import pytest
 
 from clickstream.simulate import ApiClient, build_visit
+from tests.conftest import stack_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 LOAD_TIMEOUT_S = 90
@@ -71,13 +71,7 @@ def test_accepted_events_reach_the_warehouse_exactly_once(local_stack: dict[str,
     rows = wait_for_events(local_stack["DATABASE_URL"], event_ids)
     for visit in visits:
         client.send(visit)
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=local_stack["AWS_ENDPOINT_URL"],
-        region_name=local_stack["AWS_DEFAULT_REGION"],
-        aws_access_key_id=local_stack["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=local_stack["AWS_SECRET_ACCESS_KEY"],
-    )
+    s3 = stack_client(local_stack, "s3")
     bucket = local_stack["RAW_BUCKET"]
     copy_keys = []
     for item in s3.list_objects_v2(Bucket=bucket)["Contents"]:

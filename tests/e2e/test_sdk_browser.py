@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
+
+from tests.conftest import stack_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SDK_DIR = REPO_ROOT / "sdk"
@@ -64,13 +65,7 @@ def journey(local_stack: dict[str, str]) -> dict[str, Any]:
 
 
 def _raw_events(stack: dict[str, str]) -> list[dict[str, Any]]:
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=stack["AWS_ENDPOINT_URL"],
-        region_name=stack["AWS_DEFAULT_REGION"],
-        aws_access_key_id=stack["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=stack["AWS_SECRET_ACCESS_KEY"],
-    )
+    s3 = stack_client(stack, "s3")
     events: list[dict[str, Any]] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack["RAW_BUCKET"]):
         for item in page.get("Contents", []):
