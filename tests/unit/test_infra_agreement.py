@@ -104,6 +104,32 @@ def single(block: Any) -> dict[str, Any]:
     return dict(block)
 
 
+def data_sources(directory: Path, dtype: str) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for item in configuration(directory).get("data", []):
+        for key, body in item.items():
+            if unquote(key) == dtype:
+                found.update({unquote(name): spec for name, spec in body.items()})
+    return found
+
+
+def policy_statements(directory: Path, name: str) -> list[dict[str, Any]]:
+    """The statements of data.aws_iam_policy_document.<name>, actions and resources as
+    plain strings (literals unquoted, references as their expression)."""
+    document = data_sources(directory, "aws_iam_policy_document")
+    assert name in document, f"policy document {name} not in {directory.relative_to(REPO_ROOT)}"
+    statements = document[name]["statement"]
+    return [
+        {
+            "sid": unquote(statement.get("sid", "")),
+            "effect": unquote(statement.get("effect", "Allow")),
+            "actions": sorted(unquote(a) for a in statement["actions"]),
+            "resources": sorted(expression(r) for r in statement["resources"]),
+        }
+        for statement in (statements if isinstance(statements, list) else [statements])
+    ]
+
+
 def lambda_environment(function: dict[str, Any]) -> dict[str, str]:
     variables = single(function["environment"])["variables"]
     return {unquote(k): expression(v) for k, v in variables.items()}
@@ -293,6 +319,7 @@ def test_handlers_match_layout_and_exist(module: str, function: str, handler: st
     [
         ("ingest", "this", layout.INGEST_ENVIRONMENT),
         ("etl", "etl", layout.ETL_ENVIRONMENT),
+        ("etl", "compact", layout.COMPACT_ENVIRONMENT),
     ],
 )
 def test_environment_variable_names_match_layout(
@@ -325,9 +352,23 @@ def test_secret_parameters_are_wired_by_name() -> None:
     assert expression(etl["sns_topic_arn"]) == "module.monitoring.sns_topic_arn"
 
 
+# The one generated secret Terraform must know: CloudFront's configuration holds the
+# x-origin-verify value in plain text, so it cannot be write-only (modules/secrets).
+SECRETS_IN_CLOUDFRONT_CONFIG = {"origin_verify"}
+
+
 def test_generated_secrets_never_enter_state() -> None:
     parameters = resources(MODULES / "secrets", "aws_ssm_parameter")
     assert parameters, "no SSM parameters in modules/secrets"
+    for name in SECRETS_IN_CLOUDFRONT_CONFIG:
+        spec = parameters.pop(name)
+        assert unquote(spec["type"]) == "SecureString", name
+        assert expression(spec["value"]).startswith("data.aws_secretsmanager_random_password."), (
+            f"{name} must be generated, never written in a .tf file"
+        )
+        # Generated once: the data source draws a new value on every plan.
+        lifecycle = single(spec["lifecycle"])
+        assert [unquote(v) for v in lifecycle["ignore_changes"]] == ["value"], name
     for name, spec in parameters.items():
         assert unquote(spec["type"]) == "SecureString", name
         assert "value" not in spec, f"{name} writes its secret through `value`, which state keeps"
@@ -430,3 +471,188 @@ def test_package_paths_are_what_the_package_script_builds() -> None:
     assert "build/ingest.zip" in script or '"$BUILD/ingest.zip"' in script
     assert "etl.zip" in script
     assert "manylinux2014_aarch64" in script and "--only-binary=:all:" in script
+
+
+# --- issue 8: parking queue, compactor, origin verification, edge logs ------------------
+
+
+def test_parked_batches_and_rejected_events_have_their_own_queues() -> None:
+    ingest = MODULES / "ingest"
+    env = lambda_environment(resource(ingest, "aws_lambda_function", "this"))
+    assert env["DLQ_URL"] == "aws_sqs_queue.dlq.url"
+    assert env["PARKING_QUEUE_URL"] == "aws_sqs_queue.parking.url"
+    queues = resources(ingest, "aws_sqs_queue")
+    assert set(queues) == {"dlq", "parking"}
+    for name, queue in queues.items():
+        assert queue["sqs_managed_sse_enabled"] is True, f"{name} queue must be encrypted"
+        assert int(queue["message_retention_seconds"]) == 14 * 24 * 3600, name
+    assert unquote(queues["parking"]["name"]).endswith("-ingest-parking")
+    # Send only, to exactly these two queues; no statement grants any other SQS action.
+    sqs = [
+        st
+        for st in policy_statements(ingest, "this")
+        if any(a.startswith("sqs:") for a in st["actions"])
+    ]
+    assert sqs == [
+        {
+            "sid": sqs[0]["sid"],
+            "effect": "Allow",
+            "actions": ["sqs:SendMessage"],
+            "resources": ["aws_sqs_queue.dlq.arn", "aws_sqs_queue.parking.arn"],
+        }
+    ]
+    # Both queues refuse plain HTTP.
+    for name in ("dlq", "parking"):
+        policy = resource(ingest, "aws_sqs_queue_policy", name)
+        assert expression(policy["queue_url"]) == f"aws_sqs_queue.{name}.id"
+        assert expression(policy["policy"]) == (
+            f'data.aws_iam_policy_document.queue_tls_only["{name}"].json'
+        )
+
+
+def test_parking_queue_depth_alarms_to_the_alert_topic() -> None:
+    monitoring = MODULES / "monitoring"
+    alarm = resource(monitoring, "aws_cloudwatch_metric_alarm", "dlq_depth")
+    queues = {unquote(k): v for k, v in alarm["for_each"].items()}
+    assert {"ingest", "parking", "schedule"} <= set(queues)
+    assert expression(queues["parking"]["queue"]) == "var.ingest_parking_queue_name"
+    assert expression(queues["ingest"]["queue"]) == "var.ingest_dlq_name"
+    assert unquote(queues["parking"]["alarm_name"]) != unquote(queues["ingest"]["alarm_name"])
+    assert int(alarm["threshold"]) == 0
+    assert unquote(alarm["comparison_operator"]) == "GreaterThanThreshold"
+    assert expression(alarm["alarm_actions"]) == "local.alarm_actions"
+    call = module_call(PLATFORM, "monitoring")
+    assert expression(call["ingest_parking_queue_name"]) == "module.ingest.sqs_queue_parking_name"
+    assert expression(call["ingest_dlq_name"]) == "module.ingest.sqs_queue_dlq_name"
+
+
+def test_compactor_has_the_etl_settings_network_and_secret() -> None:
+    etl = MODULES / "etl"
+    etl_fn = resource(etl, "aws_lambda_function", "etl")
+    compact = resource(etl, "aws_lambda_function", "compact")
+    etl_env, compact_env = lambda_environment(etl_fn), lambda_environment(compact)
+    for name in ("RAW_BUCKET", "DATABASE_URL_PARAM", "SNS_TOPIC_ARN", "ETL_GRACE_HOURS"):
+        assert compact_env[name] == etl_env[name], name
+    assert compact_env["DATABASE_URL_PARAM"] == "var.database_url_parameter_name"
+    # Same subnets and security group as the ETL: the path PostgreSQL admits.
+    assert single(compact["vpc_config"]) == single(etl_fn["vpc_config"])
+    assert expression(single(compact["vpc_config"])["security_group_ids"]) == (
+        "var.security_group_ids"
+    )
+    call = module_call(PLATFORM, "etl")
+    assert [expression(g) for g in call["security_group_ids"]] == [
+        "module.network.security_group_etl_id"
+    ]
+    assert expression(call["subnet_ids"]) == "module.network.private_subnet_ids"
+    # ENIs for the VPC, before the function is created.
+    attachment = resource(etl, "aws_iam_role_policy_attachment", "compact_vpc")
+    assert expression(attachment["role"]) == "aws_iam_role.compact.name"
+    assert expression(attachment["policy_arn"]).endswith(
+        "policy/service-role/AWSLambdaVPCAccessExecutionRole"
+    )
+    assert "aws_iam_role_policy_attachment.compact_vpc" in expression(compact["depends_on"])
+
+
+def test_compactor_reads_exactly_its_dsn_and_can_publish_alerts() -> None:
+    etl = MODULES / "etl"
+    statements = policy_statements(etl, "compact")
+    ssm = [st for st in statements if any(a.startswith("ssm:") or a == "*" for a in st["actions"])]
+    assert [(st["actions"], st["resources"]) for st in ssm] == [
+        (["ssm:GetParameter"], ["var.database_url_parameter_arn"])
+    ]
+    assert (["sns:Publish"], ["var.sns_topic_arn"]) in [
+        (st["actions"], st["resources"]) for st in statements
+    ]
+    # The alert topic has a customer-managed key: publishing needs a data key from it.
+    for name in ("etl", "compact"):
+        assert (["kms:Decrypt", "kms:GenerateDataKey"], ["var.alerts_kms_key_arn"]) in [
+            (st["actions"], st["resources"]) for st in policy_statements(etl, name)
+        ], name
+    assert expression(module_call(PLATFORM, "etl")["alerts_kms_key_arn"]) == (
+        "module.monitoring.kms_key_arn"
+    )
+    assert not any("*" in r for st in statements for r in st["resources"] if ":*" not in r)
+
+
+def test_compactor_environment_is_accepted_by_the_etl_loader() -> None:
+    from clickstream.etl.config import EtlSettings
+
+    compact_env = lambda_environment(resource(MODULES / "etl", "aws_lambda_function", "compact"))
+    sample = {
+        "RAW_BUCKET": "clickstream-prod-raw-123456789012",
+        "DATABASE_URL_PARAM": "/clickstream/prod/etl/database_url",
+        "SNS_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:clickstream-prod-alerts",
+        "ETL_GRACE_HOURS": "2",
+        "ETL_TIME_BUDGET_SECONDS": "840",
+        "LOG_LEVEL": "INFO",
+    }
+    assert set(compact_env) == set(sample), set(compact_env) ^ set(sample)
+    settings = EtlSettings.from_env(sample)
+    assert settings.database_url_param == sample["DATABASE_URL_PARAM"]
+    assert settings.database_url is None
+
+
+def test_compactor_runs_every_hour() -> None:
+    expression_default = str(variable_default(MODULES / "etl", "compaction_schedule_expression"))
+    assert re.fullmatch(r"cron\(\d{1,2} \* \* \* \? \*\)", expression_default) or (
+        expression_default == "rate(1 hour)"
+    ), expression_default
+    assert "compaction_schedule_expression" not in module_call(TF / "envs" / "prod", "platform")
+
+
+def test_cloudfront_proves_requests_came_through_it() -> None:
+    site = MODULES / "site"
+    assert unquote(locals_of(site)["origin_verify_header"]) == layout.ORIGIN_VERIFY_HEADER
+    distribution = resource(site, "aws_cloudfront_distribution", "this")
+    origins = {expression(o["origin_id"]): o for o in distribution["origin"]}
+    api = origins["local.api_origin_id"]
+    assert expression(api["domain_name"]) == "var.api_domain_name"
+    header = single(api["custom_header"])
+    assert expression(header["name"]) == "local.origin_verify_header"
+    assert expression(header["value"]) == "var.origin_verify_value"
+    assert "custom_header" not in origins["local.s3_origin_id"], "the secret goes to the API only"
+    # One generated value: CloudFront sends it, the ingest reads it from the same parameter.
+    assert expression(module_call(PLATFORM, "site")["origin_verify_value"]) == (
+        "module.secrets.origin_verify_value"
+    )
+    outputs = {
+        unquote(k): v
+        for item in configuration(MODULES / "secrets")["output"]
+        for k, v in item.items()
+    }
+    assert expression(outputs["origin_verify_value"]["value"]) == (
+        "aws_ssm_parameter.origin_verify.value"
+    )
+    assert outputs["origin_verify_value"]["sensitive"] is True
+    assert expression(outputs["origin_verify_parameter_name"]["value"]) == (
+        "aws_ssm_parameter.origin_verify.name"
+    )
+    ingest = MODULES / "ingest"
+    env = lambda_environment(resource(ingest, "aws_lambda_function", "this"))
+    assert env["ORIGIN_VERIFY_PARAM"] == "var.origin_verify_parameter_name"
+    call = module_call(PLATFORM, "ingest")
+    assert expression(call["origin_verify_parameter_name"]) == (
+        "module.secrets.origin_verify_parameter_name"
+    )
+    assert expression(call["origin_verify_parameter_arn"]) == (
+        "module.secrets.origin_verify_parameter_arn"
+    )
+    ssm = [st for st in policy_statements(ingest, "this") if "ssm:GetParameter" in st["actions"]]
+    assert ssm and ssm[0]["resources"] == sorted(
+        [
+            "var.origin_verify_parameter_arn",
+            "var.pii_hash_key_parameter_arn",
+            "var.site_keys_parameter_arn",
+        ]
+    )
+
+
+def test_cloudfront_writes_no_standard_logs() -> None:
+    distribution = resource(MODULES / "site", "aws_cloudfront_distribution", "this")
+    assert "logging_config" not in distribution, "standard logs keep client IPs and query strings"
+    rules = resource(MODULES / "raw_store", "aws_s3_bucket_lifecycle_configuration", "access_logs")[
+        "rule"
+    ]
+    legacy = [r for r in rules if unquote(single(r["filter"]).get("prefix")) == "cloudfront/"]
+    assert legacy, "old CloudFront logs in the access-log bucket must expire early"
+    assert int(single(legacy[0]["expiration"])["days"]) <= 7

@@ -29,11 +29,13 @@ COMPACT_HANDLER = "clickstream.etl.compact.lambda_handler"
 INGEST_ENVIRONMENT = (
     "RAW_BUCKET",
     "DLQ_URL",
+    "PARKING_QUEUE_URL",
     "ALLOWED_ORIGINS",
     "COGNITO_USER_POOL_ID",
     "COGNITO_CLIENT_ID",
     "SITE_KEYS_PARAM",
     "PII_HASH_KEY_PARAM",
+    "ORIGIN_VERIFY_PARAM",
     "MAX_BATCH_EVENTS",
     "MAX_BODY_BYTES",
 )
@@ -44,6 +46,12 @@ ETL_ENVIRONMENT = (
     "ETL_GRACE_HOURS",
     "ETL_TIME_BUDGET_SECONDS",
 )
+# The compactor reads its settings with the ETL's loader (EtlSettings.from_env).
+COMPACT_ENVIRONMENT = ETL_ENVIRONMENT
+
+# Header CloudFront adds to every request it forwards to the ingest API (the value is
+# the SSM parameter ORIGIN_VERIFY_PARAM names); requests without it bypassed the WAF.
+ORIGIN_VERIFY_HEADER = "x-origin-verify"
 
 # EventBridge Scheduler expression of the ETL in production (the local stack runs every minute).
 ETL_SCHEDULE_EXPRESSION = "rate(1 hour)"

@@ -4,14 +4,21 @@ initdb and pg_ctl refuse to run as root, so as root they run through
 `runuser -u postgres --`, and the cluster lives in a fresh directory owned by
 postgres (the stack's state dir may sit under a 0700 root directory that the
 postgres user cannot traverse).
+
+pg_ctl detaches the server from the stack's process, so a stack that dies without
+stopping it (SIGKILL, a crash) would leave it running. The stack's cluster is
+therefore recorded in `<state dir>/postgres.cluster` while it exists, and the next
+`clickstream up` with that state dir stops whatever the record still names.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,6 +43,8 @@ PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin")
 SUPERUSER = "postgres"
 SUPERUSER_PASSWORD = "local-only-superuser-password"  # noqa: S105 - loopback-only throwaway cluster
 SERVICE_USER = "postgres"
+CLUSTER_DIR_PREFIX = "clickstream-pg-"
+CLUSTER_RECORD = "postgres.cluster"
 
 
 def pg_bin_dir() -> Path:
@@ -73,9 +82,13 @@ class LocalCluster:
     def superuser_url(self, database: str = "postgres") -> str:
         return database_url(SUPERUSER, SUPERUSER_PASSWORD, LOOPBACK, self.port, database)
 
-    def start(self) -> None:
+    def start(self, on_created: Callable[[LocalCluster], None] | None = None) -> None:
+        """initdb + start. `on_created` runs once the directory exists, before any
+        server can: the moment after which this cluster may outlive its owner."""
         bin_dir = pg_bin_dir()
-        self.base_dir = Path(tempfile.mkdtemp(prefix="clickstream-pg-"))
+        self.base_dir = Path(tempfile.mkdtemp(prefix=CLUSTER_DIR_PREFIX))
+        if on_created is not None:
+            on_created(self)
         password_file = self.base_dir / "superuser.pw"
         password_file.write_text(SUPERUSER_PASSWORD + "\n", encoding="utf-8")
         if os.geteuid() == 0:
@@ -181,6 +194,97 @@ def provision_warehouse(cluster: LocalCluster, database: str = DEFAULT_DATABASE)
     return urls
 
 
+class StackAlreadyRunning(RuntimeError):
+    """Another live stack owns the cluster recorded in this state dir."""
+
+
+def process_alive(pid: int) -> bool:
+    """True while `pid` runs. A zombie (exited, not yet reaped: common under a container
+    init that does not reap) counts as gone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
+def _is_stack_process(pid: int) -> bool:
+    """A live `clickstream up` (`python -m clickstream.cli up` or the console script),
+    not a process that happens to have the recorded pid now."""
+    if pid == os.getpid() or not process_alive(pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # alive, and nothing proves it is someone else: do not touch its cluster
+    args = cmdline.split(b"\0")
+    names_clickstream = any(
+        a == b"clickstream.cli" or Path(os.fsdecode(a)).name == "clickstream" for a in args
+    )
+    return names_clickstream and b"up" in args
+
+
+def record_cluster(state_dir: Path, cluster: LocalCluster) -> None:
+    """Name the cluster in the state dir before it can outlive this process."""
+    assert cluster.base_dir is not None
+    record = state_dir / CLUSTER_RECORD
+    record.parent.mkdir(parents=True, exist_ok=True)
+    tmp = record.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps({"base_dir": str(cluster.base_dir), "port": cluster.port, "pid": os.getpid()}),
+        encoding="utf-8",
+    )
+    tmp.replace(record)
+
+
+def forget_cluster(state_dir: Path) -> None:
+    (state_dir / CLUSTER_RECORD).unlink(missing_ok=True)
+
+
+def stop_stale_cluster(state_dir: Path) -> Path | None:
+    """Stop and remove the cluster a dead stack left behind in `state_dir`; return its
+    directory, or None when there was none. Refuses while the recording stack lives."""
+    record = state_dir / CLUSTER_RECORD
+    if not record.exists():
+        return None
+    try:
+        info = json.loads(record.read_text(encoding="utf-8"))
+        base_dir = Path(str(info["base_dir"]))
+        port = int(info["port"])
+        pid = int(info["pid"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise RuntimeError(f"{record} is unreadable ({error}); remove it by hand") from error
+    if _is_stack_process(pid):
+        raise StackAlreadyRunning(
+            f"a local stack (pid {pid}) is still running with state dir {state_dir}; "
+            "stop it first (Ctrl-C or kill -TERM), or use another --state-dir"
+        )
+    # Only ever a directory this module created: the record is a file anyone can edit.
+    temp_root = Path(tempfile.gettempdir()).resolve()
+    if base_dir.resolve().parent != temp_root or not base_dir.name.startswith(CLUSTER_DIR_PREFIX):
+        raise RuntimeError(
+            f"{record} names {base_dir}, not a local-stack cluster; remove it by hand"
+        )
+    stale = LocalCluster(port)
+    stale.base_dir = base_dir
+    if base_dir.exists():
+        logger.warning(
+            "stopping the PostgreSQL cluster a previous stack left running",
+            data_dir=str(stale.data_dir),
+            port=port,
+            stack_pid=pid,
+        )
+        stale.stop()
+    record.unlink(missing_ok=True)
+    return base_dir
+
+
 class PostgresComponent:
     """Local-stack component: a migrated warehouse on 127.0.0.1:settings.pg_port."""
 
@@ -188,11 +292,19 @@ class PostgresComponent:
 
     def __init__(self) -> None:
         self.cluster: LocalCluster | None = None
+        self.state_dir: Path | None = None
 
     def start(self, settings: StackSettings, env: dict[str, str]) -> dict[str, str]:
+        self.state_dir = settings.state_dir
+        stop_stale_cluster(settings.state_dir)
         self.cluster = LocalCluster(settings.pg_port)
-        self.cluster.start()
-        urls = provision_warehouse(self.cluster)
+        try:
+            self.cluster.start(on_created=lambda c: record_cluster(settings.state_dir, c))
+            urls = provision_warehouse(self.cluster)
+        except BaseException:
+            # The stack only stops components that started; this one must clean up itself.
+            self.stop()
+            raise
         return {
             **urls,
             "PG_PORT": str(settings.pg_port),
@@ -204,3 +316,5 @@ class PostgresComponent:
         if self.cluster is not None:
             self.cluster.stop()
             self.cluster = None
+        if self.state_dir is not None:
+            forget_cluster(self.state_dir)

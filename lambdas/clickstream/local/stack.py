@@ -167,12 +167,40 @@ def route_output_to_log(log_path: Path) -> TextIO:
     return console
 
 
+class Console:
+    """The few lines a person needs, on a stream that may go away: `make demo | tee log`
+    then Ctrl-C kills tee first, and a write to its closed pipe fails with EPIPE. Such a
+    failure must never stop the stack from stopping, so after the first one the console
+    is pointed at /dev/null (which also keeps the interpreter's final flush quiet)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.broken = False
+
+    def say(self, line: str) -> None:
+        if self.broken:
+            return
+        try:
+            print(line, file=self.stream, flush=True)
+        except (OSError, ValueError):
+            self.broken = True
+            self._silence()
+
+    def _silence(self) -> None:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self.stream.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+
 def run_until_signalled(settings: StackSettings, verbose: bool = False) -> None:
     log_path = settings.state_dir / "logs" / "stack.log"
-    console = sys.stdout if verbose else route_output_to_log(log_path)
-
-    def say(line: str) -> None:
-        print(line, file=console, flush=True)
+    console = Console(sys.stdout if verbose else route_output_to_log(log_path))
+    say = console.say
 
     specs = list(COMPONENTS) + (list(DEMO_COMPONENTS) if settings.demo else [])
     stack = LocalStack(settings, specs)
@@ -193,8 +221,10 @@ def run_until_signalled(settings: StackSettings, verbose: bool = False) -> None:
         env = stack.start()
         state["started"] = True
     except StopRequested:
-        say("stopped while starting")
-        stack.stop()
+        try:
+            say("stopped while starting")
+        finally:
+            stack.stop()
         return
     try:
         say(f"local stack is up; environment in {settings.env_file}")
@@ -209,5 +239,10 @@ def run_until_signalled(settings: StackSettings, verbose: bool = False) -> None:
         while not state["stop_requested"]:
             time.sleep(0.2)
     finally:
-        say("stopping the local stack")
-        stack.stop()
+        # stop() runs whatever happens to the console (Console.say never raises, and
+        # the nested finally covers anything else).
+        try:
+            say("stopping the local stack")
+        finally:
+            stack.stop()
+        say("local stack stopped")

@@ -29,8 +29,18 @@ output "raw_bucket_id" {
 }
 
 output "ingest_dlq_url" {
-  description = "Ingest dead-letter queue (for `clickstream dlq replay`)."
+  description = "Ingest dead-letter queue of rejected events (DLQ_URL, for `clickstream dlq inspect`)."
   value       = module.platform.ingest_dlq_url
+}
+
+output "ingest_parking_queue_url" {
+  description = "Queue of batches parked because S3 failed (PARKING_QUEUE_URL, for `clickstream dlq replay`)."
+  value       = module.platform.ingest_parking_queue_url
+}
+
+output "origin_verify_parameter_name" {
+  description = "SSM parameter holding the x-origin-verify value CloudFront sends to the ingest API."
+  value       = module.platform.origin_verify_parameter_name
 }
 
 output "cognito_user_pool_id" {

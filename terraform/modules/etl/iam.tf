@@ -35,6 +35,14 @@ data "aws_iam_policy_document" "etl" {
     resources = [var.sns_topic_arn]
   }
 
+  # The alert topic is encrypted with the monitoring module's key: publishing needs a
+  # data key from it.
+  statement {
+    sid       = "EncryptAlertsForTopic"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.alerts_kms_key_arn]
+  }
+
   statement {
     sid       = "ParkFailedAsyncInvocations"
     actions   = ["sqs:SendMessage"]
@@ -59,7 +67,8 @@ resource "aws_iam_role_policy_attachment" "etl_vpc" {
   policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 }
 
-# --- Compactor: read raw, write compacted-*, delete merged events-*.
+# --- Compactor: read raw, write compacted-*, delete merged events-* and its own
+# abandoned compacted-*, read its DSN, publish alerts, VPC ENIs.
 
 resource "aws_iam_role" "compact" {
   name               = "${var.name}-compact"
@@ -72,6 +81,27 @@ data "aws_iam_policy_document" "compact" {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.compact.arn}:*"]
+  }
+
+  # The same DSN parameter as the ETL (DATABASE_URL_PARAM), and nothing else in SSM.
+  # SecureString under the account's aws/ssm key: SSM decrypts on the caller's behalf,
+  # so no kms:Decrypt statement is needed for it.
+  statement {
+    sid       = "ReadDsn"
+    actions   = ["ssm:GetParameter"]
+    resources = [var.database_url_parameter_arn]
+  }
+
+  statement {
+    sid       = "PublishCompactionFailures"
+    actions   = ["sns:Publish"]
+    resources = [var.sns_topic_arn]
+  }
+
+  statement {
+    sid       = "EncryptAlertsForTopic"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.alerts_kms_key_arn]
   }
 
   statement {
@@ -95,6 +125,11 @@ resource "aws_iam_role_policy_attachment" "compact_read_raw" {
 resource "aws_iam_role_policy_attachment" "compact_write_raw" {
   role       = aws_iam_role.compact.name
   policy_arn = var.compact_raw_policy_arn
+}
+
+resource "aws_iam_role_policy_attachment" "compact_vpc" {
+  role       = aws_iam_role.compact.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 }
 
 # --- Scheduler: invoke exactly these two functions and park failures in the DLQ.

@@ -6,6 +6,9 @@ locals {
   etl_function_name     = "${var.name}-etl"
   compact_function_name = "${var.name}-compact"
   source_code_hash      = fileexists(var.package_path) ? filebase64sha256(var.package_path) : null
+  # Lambda's maximum: a run stops taking new hours 60 s before it and the next run
+  # continues with the hours still holding small objects.
+  compact_timeout_seconds = 900
 }
 
 resource "aws_lambda_function" "etl" {
@@ -58,13 +61,15 @@ resource "aws_lambda_function" "etl" {
   depends_on = [aws_iam_role_policy.etl, aws_iam_role_policy_attachment.etl_vpc]
 }
 
-# The compactor only touches S3, so it stays out of the VPC (no ENI, no NAT bytes).
+# The compactor records every merge in the warehouse's manifest (only loaded objects
+# are merged), so it needs what the ETL needs: the same settings, read by the same
+# loader (EtlSettings.from_env), the same subnets and security group to reach
+# PostgreSQL, and its own read of the DSN parameter.
 resource "aws_lambda_function" "compact" {
-  #checkov:skip=CKV_AWS_117:The compactor only reads and writes S3 through public AWS endpoints; it never reaches the warehouse.
-  #checkov:skip=CKV_AWS_173:The environment holds the bucket name only.
+  #checkov:skip=CKV_AWS_173:The environment holds names and limits only; the DSN is an SSM SecureString read at cold start.
   #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile and a signed artifact pipeline; the zip is built reproducibly from pinned dependencies and referenced by hash.
   function_name                  = local.compact_function_name
-  description                    = "Merges the small events-* objects of past hours into compacted-* objects."
+  description                    = "Merges the small events-* objects of closed hours into compacted-* objects."
   role                           = aws_iam_role.compact.arn
   runtime                        = "python3.12"
   architectures                  = ["arm64"]
@@ -73,12 +78,21 @@ resource "aws_lambda_function" "compact" {
   reserved_concurrent_executions = 1
   source_code_hash               = local.source_code_hash
   memory_size                    = var.memory_size
-  timeout                        = 900
+  timeout                        = local.compact_timeout_seconds
+
+  vpc_config {
+    subnet_ids         = var.subnet_ids
+    security_group_ids = var.security_group_ids
+  }
 
   environment {
     variables = {
-      RAW_BUCKET = var.raw_bucket_id
-      LOG_LEVEL  = var.log_level
+      RAW_BUCKET              = var.raw_bucket_id
+      DATABASE_URL_PARAM      = var.database_url_parameter_name
+      SNS_TOPIC_ARN           = var.sns_topic_arn
+      ETL_GRACE_HOURS         = tostring(var.grace_hours)
+      ETL_TIME_BUDGET_SECONDS = tostring(local.compact_timeout_seconds - 60)
+      LOG_LEVEL               = var.log_level
     }
   }
 
@@ -97,7 +111,7 @@ resource "aws_lambda_function" "compact" {
 
   tags = var.tags
 
-  depends_on = [aws_iam_role_policy.compact]
+  depends_on = [aws_iam_role_policy.compact, aws_iam_role_policy_attachment.compact_vpc]
 }
 
 resource "aws_cloudwatch_log_group" "etl" {

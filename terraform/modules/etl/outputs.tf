@@ -13,6 +13,21 @@ output "lambda_function_compact_name" {
   value       = aws_lambda_function.compact.function_name
 }
 
+output "lambda_function_compact_arn" {
+  description = "ARN of the compactor function."
+  value       = aws_lambda_function.compact.arn
+}
+
+output "iam_role_compact_arn" {
+  description = "ARN of the compactor function's role."
+  value       = aws_iam_role.compact.arn
+}
+
+output "scheduler_schedule_compact_expression" {
+  description = "Schedule expression the compactor runs on."
+  value       = aws_scheduler_schedule.compact.schedule_expression
+}
+
 output "scheduler_schedule_etl_name" {
   description = "Name of the ETL schedule."
   value       = aws_scheduler_schedule.etl.name

@@ -40,14 +40,14 @@ resource "aws_scheduler_schedule" "compact" {
   #checkov:skip=CKV_AWS_297:The schedule's only payload is {"source":"schedule"}; a CMK would protect nothing.
   name                         = "${var.name}-compact"
   group_name                   = aws_scheduler_schedule_group.this.name
-  description                  = "Compacts the small raw objects of past hours."
+  description                  = "Compacts the small raw objects of every closed hour that still has them."
   schedule_expression          = var.compaction_schedule_expression
   schedule_expression_timezone = var.schedule_timezone
   state                        = var.schedule_enabled ? "ENABLED" : "DISABLED"
 
   flexible_time_window {
     mode                      = "FLEXIBLE"
-    maximum_window_in_minutes = 30
+    maximum_window_in_minutes = 15
   }
 
   target {

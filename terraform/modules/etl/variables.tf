@@ -38,9 +38,9 @@ variable "schedule_expression" {
 }
 
 variable "compaction_schedule_expression" {
-  description = "When the compactor merges the small objects of past hours (daily by default, after the ETL's grace window has passed)."
+  description = "When the compactor runs. Each run compacts the closed hours (older than the ETL grace window) that still have small objects, a bounded number per run; hourly keeps up with hourly partitions and catches up after a gap."
   type        = string
-  default     = "cron(20 3 * * ? *)"
+  default     = "cron(20 * * * ? *)"
 
   validation {
     condition     = can(regex("^(rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)|cron\\(\\S+ \\S+ \\S+ \\S+ \\S+ \\S+\\))$", var.compaction_schedule_expression))
@@ -116,8 +116,19 @@ variable "sns_topic_arn" {
   }
 }
 
+variable "alerts_kms_key_arn" {
+  description = "KMS key of the alert topic (monitoring.kms_key_arn): publishing to an encrypted topic needs a data key from it."
+  type        = string
+  default     = "arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000"
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.alerts_kms_key_arn))
+    error_message = "alerts_kms_key_arn must be a KMS key ARN."
+  }
+}
+
 variable "subnet_ids" {
-  description = "Private subnets the ETL function runs in (it must reach PostgreSQL)."
+  description = "Private subnets the ETL and compactor functions run in (they must reach PostgreSQL)."
   type        = list(string)
   default     = ["subnet-00000000000000001", "subnet-00000000000000002"]
 
@@ -128,7 +139,7 @@ variable "subnet_ids" {
 }
 
 variable "security_group_ids" {
-  description = "Security groups of the ETL function (network.security_group_etl_id)."
+  description = "Security groups of the ETL and compactor functions (network.security_group_etl_id: egress to PostgreSQL and HTTPS)."
   type        = list(string)
   default     = ["sg-00000000000000001"]
 

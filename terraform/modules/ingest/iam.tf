@@ -23,16 +23,23 @@ data "aws_iam_policy_document" "this" {
     resources = ["${aws_cloudwatch_log_group.function.arn}:*"]
   }
 
+  # Send only: the function never reads, deletes or purges either queue.
   statement {
-    sid       = "SendRejectedEvents"
+    sid       = "SendRejectedEventsAndParkedBatches"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq.arn]
+    resources = [aws_sqs_queue.dlq.arn, aws_sqs_queue.parking.arn]
   }
 
+  # SecureStrings under the account's aws/ssm key: SSM decrypts on the caller's
+  # behalf, so no kms:Decrypt statement is needed.
   statement {
-    sid       = "ReadOwnSecrets"
-    actions   = ["ssm:GetParameter"]
-    resources = [var.site_keys_parameter_arn, var.pii_hash_key_parameter_arn]
+    sid     = "ReadOwnSecrets"
+    actions = ["ssm:GetParameter"]
+    resources = [
+      var.site_keys_parameter_arn,
+      var.pii_hash_key_parameter_arn,
+      var.origin_verify_parameter_arn,
+    ]
   }
 }
 

@@ -28,11 +28,13 @@ resource "aws_lambda_function" "this" {
     variables = {
       RAW_BUCKET           = var.raw_bucket_id
       DLQ_URL              = aws_sqs_queue.dlq.url
+      PARKING_QUEUE_URL    = aws_sqs_queue.parking.url
       ALLOWED_ORIGINS      = join(",", var.allowed_origins)
       COGNITO_USER_POOL_ID = var.cognito_user_pool_id
       COGNITO_CLIENT_ID    = var.cognito_client_id
       SITE_KEYS_PARAM      = var.site_keys_parameter_name
       PII_HASH_KEY_PARAM   = var.pii_hash_key_parameter_name
+      ORIGIN_VERIFY_PARAM  = var.origin_verify_parameter_name
       MAX_BATCH_EVENTS     = tostring(var.max_batch_events)
       MAX_BODY_BYTES       = tostring(var.max_body_bytes)
       LOG_LEVEL            = var.log_level
@@ -67,8 +69,15 @@ resource "aws_cloudwatch_log_group" "function" {
   tags              = var.tags
 }
 
-# Every event the ingest refuses lands here with its reason (nothing is dropped);
-# `clickstream dlq replay` drains it. 14 days is SQS's maximum retention.
+# Two queues, so that a flood of client rejects can never hide or crowd out the
+# batches that must be replayed:
+# - the DLQ keeps events the ingest refused after authentication (schema or size
+#   violations, enrichment failures) with their reason, for inspection; bodies refused
+#   before authentication are counted and logged, never queued;
+# - the parking queue keeps whole batches the ingest accepted but could not store
+#   because S3 failed; `clickstream dlq replay` writes them to the raw bucket.
+# 14 days is SQS's maximum retention. SQS-managed SSE: the messages hold hashed
+# identifiers only, and every sender and reader is limited by IAM to these ARNs.
 resource "aws_sqs_queue" "dlq" {
   name                      = "${var.name}-ingest-dlq"
   message_retention_seconds = 1209600
@@ -76,7 +85,19 @@ resource "aws_sqs_queue" "dlq" {
   tags                      = var.tags
 }
 
-data "aws_iam_policy_document" "dlq" {
+resource "aws_sqs_queue" "parking" {
+  name                      = "${var.name}-ingest-parking"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
+data "aws_iam_policy_document" "queue_tls_only" {
+  for_each = {
+    dlq     = aws_sqs_queue.dlq.arn
+    parking = aws_sqs_queue.parking.arn
+  }
+
   statement {
     sid     = "DenyInsecureTransport"
     effect  = "Deny"
@@ -85,7 +106,7 @@ data "aws_iam_policy_document" "dlq" {
       type        = "*"
       identifiers = ["*"]
     }
-    resources = [aws_sqs_queue.dlq.arn]
+    resources = [each.value]
     condition {
       test     = "Bool"
       variable = "aws:SecureTransport"
@@ -96,5 +117,10 @@ data "aws_iam_policy_document" "dlq" {
 
 resource "aws_sqs_queue_policy" "dlq" {
   queue_url = aws_sqs_queue.dlq.id
-  policy    = data.aws_iam_policy_document.dlq.json
+  policy    = data.aws_iam_policy_document.queue_tls_only["dlq"].json
+}
+
+resource "aws_sqs_queue_policy" "parking" {
+  queue_url = aws_sqs_queue.parking.id
+  policy    = data.aws_iam_policy_document.queue_tls_only["parking"].json
 }

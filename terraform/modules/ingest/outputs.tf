@@ -34,7 +34,7 @@ output "lambda_function_arn" {
 }
 
 output "sqs_queue_dlq_url" {
-  description = "URL of the ingest dead-letter queue (DLQ_URL)."
+  description = "URL of the ingest dead-letter queue of rejected events (DLQ_URL)."
   value       = aws_sqs_queue.dlq.url
 }
 
@@ -46,6 +46,21 @@ output "sqs_queue_dlq_arn" {
 output "sqs_queue_dlq_name" {
   description = "Name of the ingest dead-letter queue (alarm dimension)."
   value       = aws_sqs_queue.dlq.name
+}
+
+output "sqs_queue_parking_url" {
+  description = "URL of the queue of batches parked because S3 failed (PARKING_QUEUE_URL; `clickstream dlq replay` reads it)."
+  value       = aws_sqs_queue.parking.url
+}
+
+output "sqs_queue_parking_arn" {
+  description = "ARN of the parking queue."
+  value       = aws_sqs_queue.parking.arn
+}
+
+output "sqs_queue_parking_name" {
+  description = "Name of the parking queue (alarm dimension)."
+  value       = aws_sqs_queue.parking.name
 }
 
 output "iam_role_arn" {

@@ -90,6 +90,23 @@ variable "pii_hash_key_parameter_name" {
   default     = "/clickstream/prod/ingest/pii_hash_key"
 }
 
+variable "origin_verify_parameter_arn" {
+  description = "ARN of the SecureString holding the x-origin-verify value CloudFront adds to every request it forwards."
+  type        = string
+  default     = "arn:aws:ssm:us-east-1:000000000000:parameter/clickstream/prod/edge/origin_verify"
+}
+
+variable "origin_verify_parameter_name" {
+  description = "Name of the origin verification parameter (ORIGIN_VERIFY_PARAM): requests without the matching x-origin-verify header did not come through CloudFront and the WAF, and get 403."
+  type        = string
+  default     = "/clickstream/prod/edge/origin_verify"
+
+  validation {
+    condition     = startswith(var.origin_verify_parameter_name, "/")
+    error_message = "origin_verify_parameter_name must be an SSM parameter name starting with /."
+  }
+}
+
 variable "memory_size" {
   description = "Lambda memory in MB (CPU scales with it); 256 is enough for schema validation of 100-event batches."
   type        = number

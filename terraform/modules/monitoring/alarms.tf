@@ -25,7 +25,7 @@ locals {
     }
     ingest_storage_failures = {
       alarm_name  = "ingest-storage-failures"
-      description = "The ingest could not write to S3 (the proposal's S3 PutObject failures); the batch went to the DLQ or was answered 5xx."
+      description = "The ingest could not write to S3 (the proposal's S3 PutObject failures); the batch went to the parking queue or was answered 5xx."
       namespace   = var.metrics_namespace
       metric_name = "StorageFailures"
       dimensions  = { service = "ingest" }
@@ -53,6 +53,14 @@ locals {
       namespace   = var.metrics_namespace
       metric_name = "QuarantinedObjects"
       dimensions  = { service = "etl" }
+      period      = 3600
+    }
+    compact_errors = {
+      alarm_name  = "compact-errors"
+      description = "A compaction run raised (database unreachable, S3 refused a write or delete). Small objects stay as they are and the next hourly run retries; nothing is lost. Check the compactor's logs."
+      namespace   = "AWS/Lambda"
+      metric_name = "Errors"
+      dimensions  = { FunctionName = var.compact_function_name }
       period      = 3600
     }
     schedule_target_errors = {
@@ -110,19 +118,34 @@ resource "aws_cloudwatch_metric_alarm" "api_latency" {
   tags                = var.tags
 }
 
-# --- Dead-letter queues: any message at all is worth a look ---------------------
+# --- Queues: any message at all is worth a look -----------------------------------
+# The keys are the resource addresses (dlq_depth["ingest"] ...); the alarm names say
+# what each queue holds.
 
 resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
   for_each = {
-    ingest   = var.ingest_dlq_name
-    schedule = var.schedule_dlq_name
+    ingest = {
+      queue       = var.ingest_dlq_name
+      alarm_name  = "ingest-dlq-depth"
+      description = "Rejected events (schema, size, enrichment) are waiting in ${var.ingest_dlq_name}. Inspect with `clickstream dlq inspect`; fix the client, then purge or let them expire."
+    }
+    parking = {
+      queue       = var.ingest_parking_queue_name
+      alarm_name  = "ingest-parking-depth"
+      description = "Accepted batches are parked in ${var.ingest_parking_queue_name} because S3 refused writes. Fix S3, then `clickstream dlq replay`; they are kept 14 days."
+    }
+    schedule = {
+      queue       = var.schedule_dlq_name
+      alarm_name  = "schedule-dlq-depth"
+      description = "Scheduled ETL or compactor invocations failed and are waiting in ${var.schedule_dlq_name}. Fix the cause; the next scheduled run catches up."
+    }
   }
 
-  alarm_name          = "${var.name}-${each.key}-dlq-depth"
-  alarm_description   = "Messages are waiting in ${each.value}. Inspect, fix the cause, then replay (`clickstream dlq replay`)."
+  alarm_name          = "${var.name}-${each.value.alarm_name}"
+  alarm_description   = each.value.description
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = each.value }
+  dimensions          = { QueueName = each.value.queue }
   statistic           = "Maximum"
   period              = 300
   evaluation_periods  = 1

@@ -32,13 +32,13 @@ locals {
       stat    = "Sum"
     },
     {
-      title   = "ETL duration (ms)"
+      title   = "ETL and compactor duration (ms)"
       metrics = [["AWS/Lambda", "Duration", "FunctionName", var.etl_function_name], ["...", var.compact_function_name]]
       stat    = "Maximum"
     },
     {
-      title   = "Dead-letter queue depth"
-      metrics = [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", var.ingest_dlq_name], ["...", var.schedule_dlq_name]]
+      title   = "Queue depth: rejected events, parked batches, failed schedules"
+      metrics = [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", var.ingest_dlq_name], ["...", var.ingest_parking_queue_name], ["...", var.schedule_dlq_name]]
       stat    = "Maximum"
     },
     {

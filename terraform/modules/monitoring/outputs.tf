@@ -27,3 +27,8 @@ output "budgets_budget_name" {
   description = "Name of the monthly cost budget."
   value       = aws_budgets_budget.this.name
 }
+
+output "kms_key_arn" {
+  description = "KMS key of the alert topic: whoever publishes to the topic needs kms:GenerateDataKey on it."
+  value       = aws_kms_key.this.arn
+}

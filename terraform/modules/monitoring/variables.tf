@@ -56,9 +56,15 @@ variable "ingest_function_name" {
 }
 
 variable "ingest_dlq_name" {
-  description = "Name of the ingest dead-letter queue."
+  description = "Name of the ingest dead-letter queue (rejected events)."
   type        = string
   default     = "clickstream-prod-ingest-dlq"
+}
+
+variable "ingest_parking_queue_name" {
+  description = "Name of the ingest parking queue (batches parked because S3 failed)."
+  type        = string
+  default     = "clickstream-prod-ingest-parking"
 }
 
 variable "etl_function_name" {

@@ -62,37 +62,39 @@ module "auth" {
 module "ingest" {
   source = "../ingest"
 
-  name                        = local.name
-  allowed_origins             = local.site_origins
-  package_path                = "${local.package_dir}/ingest.zip"
-  raw_bucket_id               = module.raw_store.bucket_id
-  write_raw_policy_arn        = module.raw_store.policy_write_raw_arn
-  cognito_user_pool_id        = module.auth.user_pool_id
-  cognito_client_id           = module.auth.user_pool_client_site_id
-  site_keys_parameter_name    = module.secrets.site_keys_parameter_name
-  site_keys_parameter_arn     = module.secrets.site_keys_parameter_arn
-  pii_hash_key_parameter_name = module.secrets.pii_hash_key_parameter_name
-  pii_hash_key_parameter_arn  = module.secrets.pii_hash_key_parameter_arn
-  memory_size                 = var.ingest_memory_size
-  reserved_concurrency        = var.ingest_reserved_concurrency
-  throttling_rate_limit       = var.api_throttling_rate_limit
-  throttling_burst_limit      = var.api_throttling_burst_limit
-  log_retention_days          = var.log_retention_days
-  tags                        = var.tags
+  name                         = local.name
+  allowed_origins              = local.site_origins
+  package_path                 = "${local.package_dir}/ingest.zip"
+  raw_bucket_id                = module.raw_store.bucket_id
+  write_raw_policy_arn         = module.raw_store.policy_write_raw_arn
+  cognito_user_pool_id         = module.auth.user_pool_id
+  cognito_client_id            = module.auth.user_pool_client_site_id
+  site_keys_parameter_name     = module.secrets.site_keys_parameter_name
+  site_keys_parameter_arn      = module.secrets.site_keys_parameter_arn
+  pii_hash_key_parameter_name  = module.secrets.pii_hash_key_parameter_name
+  pii_hash_key_parameter_arn   = module.secrets.pii_hash_key_parameter_arn
+  origin_verify_parameter_name = module.secrets.origin_verify_parameter_name
+  origin_verify_parameter_arn  = module.secrets.origin_verify_parameter_arn
+  memory_size                  = var.ingest_memory_size
+  reserved_concurrency         = var.ingest_reserved_concurrency
+  throttling_rate_limit        = var.api_throttling_rate_limit
+  throttling_burst_limit       = var.api_throttling_burst_limit
+  log_retention_days           = var.log_retention_days
+  tags                         = var.tags
 }
 
 module "site" {
   source = "../site"
 
-  name                          = local.name
-  domain_names                  = var.site_certificate_arn == "" ? [] : [var.site_domain]
-  certificate_arn               = var.site_certificate_arn
-  api_domain_name               = module.ingest.api_domain_name
-  web_acl_arn                   = var.web_acl_arn
-  price_class                   = var.cloudfront_price_class
-  access_log_bucket_domain_name = module.raw_store.access_log_bucket_domain_name
-  force_destroy                 = var.force_destroy
-  tags                          = var.tags
+  name                = local.name
+  domain_names        = var.site_certificate_arn == "" ? [] : [var.site_domain]
+  certificate_arn     = var.site_certificate_arn
+  api_domain_name     = module.ingest.api_domain_name
+  web_acl_arn         = var.web_acl_arn
+  price_class         = var.cloudfront_price_class
+  origin_verify_value = module.secrets.origin_verify_value
+  force_destroy       = var.force_destroy
+  tags                = var.tags
 }
 
 module "monitoring" {
@@ -104,6 +106,7 @@ module "monitoring" {
   api_stage                   = module.ingest.stage_name
   ingest_function_name        = module.ingest.lambda_function_name
   ingest_dlq_name             = module.ingest.sqs_queue_dlq_name
+  ingest_parking_queue_name   = module.ingest.sqs_queue_parking_name
   etl_function_name           = module.etl.lambda_function_etl_name
   etl_timeout_seconds         = module.etl.timeout_seconds
   compact_function_name       = module.etl.lambda_function_compact_name
@@ -128,6 +131,7 @@ module "etl" {
   database_url_parameter_name = module.secrets.database_url_parameter_name
   database_url_parameter_arn  = module.secrets.database_url_parameter_arn
   sns_topic_arn               = module.monitoring.sns_topic_arn
+  alerts_kms_key_arn          = module.monitoring.kms_key_arn
   subnet_ids                  = module.network.private_subnet_ids
   security_group_ids          = [module.network.security_group_etl_id]
   memory_size                 = var.etl_memory_size

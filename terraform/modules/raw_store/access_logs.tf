@@ -19,13 +19,13 @@ resource "aws_s3_bucket_public_access_block" "access_logs" {
   restrict_public_buckets = true
 }
 
-# CloudFront standard logs are still delivered with an ACL grant, so this bucket keeps
-# ACLs available to the bucket owner (BucketOwnerPreferred) instead of disabling them.
+# Every delivery into this bucket is authorised by its bucket policy (S3 server access
+# logs, ALB logs), so ACLs are disabled. CloudFront standard logs, the one delivery that
+# needed an ACL grant, are no longer written (they held client IPs and query strings).
 resource "aws_s3_bucket_ownership_controls" "access_logs" {
-  #checkov:skip=CKV2_AWS_65:CloudFront standard logging still delivers through an ACL grant; only the bucket owner holds ACL rights.
   bucket = aws_s3_bucket.access_logs.id
   rule {
-    object_ownership = "BucketOwnerPreferred"
+    object_ownership = "BucketOwnerEnforced"
   }
 }
 
@@ -64,6 +64,25 @@ resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
 
     abort_incomplete_multipart_upload {
       days_after_initiation = 1
+    }
+  }
+
+  # CloudFront standard logs written before they were switched off: client IPs and
+  # full query strings must not wait out the year above. The shorter expiration wins.
+  rule {
+    id     = "expire-legacy-cloudfront-logs"
+    status = "Enabled"
+
+    filter {
+      prefix = "cloudfront/"
+    }
+
+    expiration {
+      days = 1
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 1
     }
   }
 

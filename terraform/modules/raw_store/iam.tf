@@ -51,10 +51,15 @@ data "aws_iam_policy_document" "compact_raw" {
     resources = ["${aws_s3_bucket.raw.arn}/${local.partition_glob}compacted-*"]
   }
 
+  # events-* it merged, and compacted-* outputs of its own runs that crashed before
+  # they were recorded as loaded (abandoned outputs).
   statement {
-    sid       = "DeleteMergedSmallObjects"
-    actions   = ["s3:DeleteObject"]
-    resources = ["${aws_s3_bucket.raw.arn}/${local.partition_glob}events-*"]
+    sid     = "DeleteMergedAndAbandonedObjects"
+    actions = ["s3:DeleteObject"]
+    resources = [
+      "${aws_s3_bucket.raw.arn}/${local.partition_glob}events-*",
+      "${aws_s3_bucket.raw.arn}/${local.partition_glob}compacted-*",
+    ]
   }
 
   statement {
@@ -80,7 +85,7 @@ resource "aws_iam_policy" "read_raw" {
 
 resource "aws_iam_policy" "compact_raw" {
   name        = "${var.name}-raw-compact"
-  description = "Compactor: write compacted-* and delete merged events-* objects in raw partitions."
+  description = "Compactor: write compacted-*, delete merged events-* and its own abandoned compacted-* objects in raw partitions."
   policy      = data.aws_iam_policy_document.compact_raw.json
   tags        = var.tags
 }

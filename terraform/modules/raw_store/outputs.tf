@@ -37,8 +37,3 @@ output "access_log_bucket_id" {
   description = "Name of the shared S3 access-log bucket."
   value       = aws_s3_bucket.access_logs.id
 }
-
-output "access_log_bucket_domain_name" {
-  description = "Domain name of the access-log bucket (<bucket>.s3.amazonaws.com, the form CloudFront logging wants)."
-  value       = aws_s3_bucket.access_logs.bucket_domain_name
-}

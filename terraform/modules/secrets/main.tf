@@ -79,3 +79,30 @@ resource "aws_ssm_parameter" "site_keys" {
   value_wo_version = 1
   tags             = var.tags
 }
+
+# Origin verification (x-origin-verify): CloudFront adds this value to every request it
+# forwards to the ingest API, and the ingest (ORIGIN_VERIFY_PARAM) answers 403 to any
+# request without it, so the API's public execute-api endpoint cannot be used to go
+# around CloudFront and the WAF. Unlike the secrets above, this value must be known to
+# Terraform, because CloudFront's distribution configuration holds it in plain text:
+# it is therefore in state (and readable with cloudfront:GetDistributionConfig). It is
+# generated once; the data source draws a new candidate on every plan, which
+# ignore_changes discards. Rotate by replacing this resource (terraform apply -replace),
+# as docs/deploy.md, "Origin verification", shows.
+data "aws_secretsmanager_random_password" "origin_verify" {
+  password_length     = 48
+  exclude_punctuation = true
+}
+
+resource "aws_ssm_parameter" "origin_verify" {
+  #checkov:skip=CKV_AWS_337:The free aws/ssm key suffices: the ingest role is limited by IAM to this parameter's ARN, and the value also sits in CloudFront's configuration.
+  name        = "${var.parameter_prefix}/edge/origin_verify"
+  description = "Value of the x-origin-verify header CloudFront adds to requests for the ingest API."
+  type        = "SecureString"
+  value       = data.aws_secretsmanager_random_password.origin_verify.random_password
+  tags        = var.tags
+
+  lifecycle {
+    ignore_changes = [value]
+  }
+}

@@ -42,3 +42,19 @@ output "db_password_parameter_arns" {
   description = "ARNs of the PostgreSQL role password parameters, keyed owner/etl/reader."
   value       = { for k, p in aws_ssm_parameter.db_password : k => p.arn }
 }
+
+output "origin_verify_parameter_name" {
+  description = "SSM name of the x-origin-verify value (the ingest's ORIGIN_VERIFY_PARAM)."
+  value       = aws_ssm_parameter.origin_verify.name
+}
+
+output "origin_verify_parameter_arn" {
+  description = "ARN of the x-origin-verify parameter."
+  value       = aws_ssm_parameter.origin_verify.arn
+}
+
+output "origin_verify_value" {
+  description = "The x-origin-verify value, for CloudFront's origin custom header (site.origin_verify_value)."
+  value       = aws_ssm_parameter.origin_verify.value
+  sensitive   = true
+}

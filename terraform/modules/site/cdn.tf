@@ -1,7 +1,9 @@
 locals {
   s3_origin_id  = "site"
   api_origin_id = "ingest-api"
-  custom_domain = length(var.domain_names) > 0
+  # The header name the ingest checks (clickstream.contract.layout.ORIGIN_VERIFY_HEADER).
+  origin_verify_header = "x-origin-verify"
+  custom_domain        = length(var.domain_names) > 0
 }
 
 data "aws_cloudfront_cache_policy" "optimized" {
@@ -67,6 +69,7 @@ resource "aws_cloudfront_distribution" "this" {
   #checkov:skip=CKV_AWS_374:The store sells wherever it ships; geo restriction is a business decision, not a default.
   #checkov:skip=CKV2_AWS_47:The attached web ACL (modules/edge_waf) includes AWSManagedRulesKnownBadInputsRuleSet, the Log4j rules; checkov cannot follow the ARN across modules.
   #checkov:skip=CKV_AWS_174:TLS 1.2_2021 is set whenever a custom certificate is used; the *.cloudfront.net default certificate (no domain yet) cannot carry a minimum protocol version.
+  #checkov:skip=CKV_AWS_86:Standard logs cannot leave out fields: every line holds the viewer's IP address and the full query string (search terms). The platform stores no raw IPs; CloudFront and WAF metrics and the API's IP-free access logs cover operations (docs/deploy.md, "Edge logs").
   enabled             = true
   comment             = "${var.name} store and first-party clickstream endpoint"
   default_root_object = "index.html"
@@ -91,6 +94,14 @@ resource "aws_cloudfront_distribution" "this" {
       https_port             = 443
       origin_protocol_policy = "https-only"
       origin_ssl_protocols   = ["TLSv1.2"]
+    }
+
+    # Proof that a request came through CloudFront (and so through the WAF): the ingest
+    # answers 403 without it. CloudFront overwrites a header of the same name sent by
+    # the viewer, so a client cannot forge it through the distribution.
+    custom_header {
+      name  = local.origin_verify_header
+      value = var.origin_verify_value
     }
   }
 
@@ -130,12 +141,6 @@ resource "aws_cloudfront_distribution" "this" {
     acm_certificate_arn            = local.custom_domain ? var.certificate_arn : null
     ssl_support_method             = local.custom_domain ? "sni-only" : null
     minimum_protocol_version       = local.custom_domain ? "TLSv1.2_2021" : "TLSv1"
-  }
-
-  logging_config {
-    bucket          = var.access_log_bucket_domain_name
-    prefix          = "cloudfront/${var.name}/"
-    include_cookies = false
   }
 
   tags = var.tags

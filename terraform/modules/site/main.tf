@@ -4,7 +4,7 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_144:The site is rebuilt from the repository on every deploy; replication adds cost without protecting anything unique.
   #checkov:skip=CKV_AWS_145:Public web assets; SSE-S3 keeps them encrypted at rest while OAC reads them without a KMS key policy per distribution.
   #checkov:skip=CKV2_AWS_62:Nothing reacts to uploads of static assets.
-  #checkov:skip=CKV_AWS_18:Every read goes through CloudFront, whose standard logs already record it.
+  #checkov:skip=CKV_AWS_18:Every read goes through CloudFront (OAC); server access logs would record CloudFront's requests, not visitors', and CloudFront's own request metrics cover the store.
   bucket        = "${var.name}-site-${data.aws_caller_identity.current.account_id}"
   force_destroy = var.force_destroy
   tags          = merge(var.tags, { DataClass = "public-web-assets" })

@@ -81,10 +81,16 @@ variable "content_security_policy" {
   }
 }
 
-variable "access_log_bucket_domain_name" {
-  description = "Domain name (<bucket>.s3.amazonaws.com) of the bucket that receives CloudFront standard logs."
+variable "origin_verify_value" {
+  description = "Secret CloudFront sends to the ingest API as the x-origin-verify header (secrets.origin_verify_value); the ingest reads the same value from SSM."
   type        = string
-  default     = "clickstream-prod-access-logs-000000000000.s3.amazonaws.com"
+  sensitive   = true
+  default     = "example-origin-verify-value-000000000000"
+
+  validation {
+    condition     = length(var.origin_verify_value) >= 32 && can(regex("^[A-Za-z0-9]+$", var.origin_verify_value))
+    error_message = "origin_verify_value must be at least 32 letters or digits."
+  }
 }
 
 variable "force_destroy" {

@@ -83,3 +83,89 @@ run "wildcard_origin_is_refused" {
 
   expect_failures = [var.allowed_origins]
 }
+
+# Issue 8, class 6: parked batches (S3 failed) have their own encrypted queue, apart
+# from the DLQ of rejected events, and the function may only send to the two.
+run "parking_queue_is_separate_encrypted_and_send_only" {
+  command = plan
+
+  override_resource {
+    target          = aws_sqs_queue.dlq
+    override_during = plan
+    values = {
+      arn = "arn:aws:sqs:us-east-1:000000000000:clickstream-prod-ingest-dlq"
+      url = "https://sqs.us-east-1.amazonaws.com/000000000000/clickstream-prod-ingest-dlq"
+    }
+  }
+
+  override_resource {
+    target          = aws_sqs_queue.parking
+    override_during = plan
+    values = {
+      arn = "arn:aws:sqs:us-east-1:000000000000:clickstream-prod-ingest-parking"
+      url = "https://sqs.us-east-1.amazonaws.com/000000000000/clickstream-prod-ingest-parking"
+    }
+  }
+
+  assert {
+    condition     = aws_sqs_queue.parking.name != aws_sqs_queue.dlq.name && aws_sqs_queue.parking.name == "clickstream-prod-ingest-parking"
+    error_message = "parked batches need their own queue, apart from rejected events"
+  }
+
+  assert {
+    condition     = aws_sqs_queue.parking.sqs_managed_sse_enabled && aws_sqs_queue.parking.message_retention_seconds == 14 * 24 * 3600
+    error_message = "the parking queue must be encrypted and keep batches the full 14 days"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["PARKING_QUEUE_URL"] == "https://sqs.us-east-1.amazonaws.com/000000000000/clickstream-prod-ingest-parking"
+    error_message = "PARKING_QUEUE_URL must be the parking queue"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["DLQ_URL"] == "https://sqs.us-east-1.amazonaws.com/000000000000/clickstream-prod-ingest-dlq"
+    error_message = "DLQ_URL must stay the queue of rejected events"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.this.statement :
+      toset(s.actions) == toset(["sqs:SendMessage"]) && toset(s.resources) == toset([aws_sqs_queue.dlq.arn, aws_sqs_queue.parking.arn])
+    ])
+    error_message = "the function must be allowed exactly sqs:SendMessage on the DLQ and the parking queue"
+  }
+
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.this.statement : alltrue([for a in s.actions : !contains(["sqs:*", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:PurgeQueue"], a)])])
+    error_message = "the ingest must never read, delete or purge its queues"
+  }
+
+  assert {
+    condition     = alltrue([for q in ["dlq", "parking"] : data.aws_iam_policy_document.queue_tls_only[q].statement[0].effect == "Deny"])
+    error_message = "both queues must refuse plain-HTTP access"
+  }
+}
+
+# Issue 8, class 9: the function learns where the expected x-origin-verify value lives,
+# and may read that parameter and no other beyond its own secrets.
+run "origin_verify_parameter_is_wired_and_readable" {
+  command = plan
+
+  variables {
+    origin_verify_parameter_name = "/clickstream/dev/edge/origin_verify"
+    origin_verify_parameter_arn  = "arn:aws:ssm:eu-west-1:123456789012:parameter/clickstream/dev/edge/origin_verify"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["ORIGIN_VERIFY_PARAM"] == "/clickstream/dev/edge/origin_verify"
+    error_message = "ORIGIN_VERIFY_PARAM must name the origin verification parameter"
+  }
+
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.this.statement :
+      s.actions == toset(["ssm:GetParameter"]) && contains(s.resources, "arn:aws:ssm:eu-west-1:123456789012:parameter/clickstream/dev/edge/origin_verify") && length(s.resources) == 3
+    ])
+    error_message = "the function must read the origin verification parameter, its site keys and its hash key, nothing else"
+  }
+}

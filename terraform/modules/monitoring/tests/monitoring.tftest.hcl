@@ -10,6 +10,14 @@ mock_provider "aws" {
 run "default_thresholds" {
   command = plan
 
+  override_resource {
+    target          = aws_sns_topic.this
+    override_during = plan
+    values = {
+      arn = "arn:aws:sns:us-east-1:000000000000:clickstream-prod-alerts"
+    }
+  }
+
   assert {
     condition     = aws_cloudwatch_metric_alarm.api_5xx.threshold == 1 && aws_cloudwatch_metric_alarm.api_5xx.comparison_operator == "GreaterThanOrEqualToThreshold"
     error_message = "any API 5xx must alarm"
@@ -21,12 +29,27 @@ run "default_thresholds" {
   }
 
   assert {
-    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.dlq_depth : a.threshold == 0 && a.comparison_operator == "GreaterThanThreshold"])
-    error_message = "DLQ depth > 0 must alarm on both queues"
+    condition     = length(aws_cloudwatch_metric_alarm.dlq_depth) == 3 && alltrue([for a in aws_cloudwatch_metric_alarm.dlq_depth : a.threshold == 0 && a.comparison_operator == "GreaterThanThreshold" && a.alarm_actions == toset([aws_sns_topic.this.arn])])
+    error_message = "depth > 0 must alarm to SNS on the DLQ, the parking queue and the schedule DLQ"
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.occurrence) == 8 && alltrue([for a in aws_cloudwatch_metric_alarm.occurrence : a.threshold == 1 && a.comparison_operator == "GreaterThanOrEqualToThreshold" && a.evaluation_periods == 1])
+    condition     = aws_cloudwatch_metric_alarm.dlq_depth["parking"].dimensions["QueueName"] == "clickstream-prod-ingest-parking" && aws_cloudwatch_metric_alarm.dlq_depth["parking"].alarm_name == "clickstream-prod-ingest-parking-depth"
+    error_message = "the parking queue must have its own depth alarm, apart from the DLQ of rejected events"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dlq_depth["ingest"].alarm_name == "clickstream-prod-ingest-dlq-depth" && aws_cloudwatch_metric_alarm.dlq_depth["schedule"].alarm_name == "clickstream-prod-schedule-dlq-depth"
+    error_message = "existing queue alarms must keep their names"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.occurrence["compact_errors"].dimensions["FunctionName"] == "clickstream-prod-compact"
+    error_message = "a failing compactor must alarm"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.occurrence) == 9 && alltrue([for a in aws_cloudwatch_metric_alarm.occurrence : a.threshold == 1 && a.comparison_operator == "GreaterThanOrEqualToThreshold" && a.evaluation_periods == 1])
     error_message = "every single-occurrence alarm must fire on the first occurrence"
   }
 

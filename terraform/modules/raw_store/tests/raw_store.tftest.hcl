@@ -92,3 +92,22 @@ run "encryption_uses_own_kms_key" {
     error_message = "raw bucket must block public access"
   }
 }
+
+# Issue 8, class 9: CloudFront standard logs (client IPs, query strings) are no longer
+# written; those already in the log bucket expire within a day, not after a year.
+run "legacy_cloudfront_logs_expire_fast_and_acls_are_off" {
+  command = plan
+
+  assert {
+    condition = anytrue([
+      for r in aws_s3_bucket_lifecycle_configuration.access_logs.rule :
+      r.filter[0].prefix == "cloudfront/" && r.expiration[0].days <= 1 && r.status == "Enabled"
+    ])
+    error_message = "old CloudFront standard logs must expire within a day"
+  }
+
+  assert {
+    condition     = aws_s3_bucket_ownership_controls.access_logs.rule[0].object_ownership == "BucketOwnerEnforced"
+    error_message = "nothing delivers through ACLs any more; the log bucket must disable them"
+  }
+}
