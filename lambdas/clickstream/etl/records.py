@@ -169,6 +169,12 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _int_like_orjson(text: str) -> int | float:
+    # orjson reads an integer beyond 64 bits as a float (and can only write 64-bit ones).
+    value = int(text)
+    return value if -(2**63) <= value < 2**64 else float(value)
+
+
 def _loads(line: bytes) -> Any:
     """orjson, or for a line orjson refuses because of lone surrogates (a string cut in
     the middle of an emoji, written by older ingest code) the standard parser, with each
@@ -180,7 +186,9 @@ def _loads(line: bytes) -> Any:
             raise RejectedRecord(f"invalid JSON: {error}") from error
         try:
             record = json.loads(
-                line.decode("utf-8", "surrogatepass"), parse_constant=_refuse_constant
+                line.decode("utf-8", "surrogatepass"),
+                parse_constant=_refuse_constant,
+                parse_int=_int_like_orjson,
             )
         except (ValueError, UnicodeDecodeError) as second:
             raise RejectedRecord(f"invalid JSON: {error}") from second

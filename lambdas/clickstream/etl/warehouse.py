@@ -473,8 +473,8 @@ class CopyStream:
                 outcome.records_total += 1
                 try:
                     parsed = parse_line(line, source_key, window)
-                except RejectedRecord as rejection:
-                    outcome.reject(outcome.records_total, line, str(rejection))
+                except Exception as rejection:
+                    outcome.reject(outcome.records_total, line, _rejection_reason(rejection))
                     continue
                 outcome.rows_valid += 1
                 if touched is not None:
@@ -498,6 +498,14 @@ class CopyStream:
             if close is not None:
                 close()
         self._put(None)
+
+
+def _rejection_reason(error: Exception) -> str:
+    """The reason stored for a line parse_line refused, or for one it failed on in a way
+    it did not foresee (a line is rejected alone, never its whole object)."""
+    if isinstance(error, RejectedRecord):
+        return str(error)
+    return f"could not read the line ({type(error).__name__}: {error})"
 
 
 def claim_object(cur: Any, obj: RawObject) -> bool:
@@ -694,8 +702,8 @@ def _stage_carefully(
         outcome.records_total += 1
         try:
             parsed = parse_line(line, obj.key, window)
-        except RejectedRecord as rejection:
-            outcome.reject(outcome.records_total, line, str(rejection))
+        except Exception as rejection:
+            outcome.reject(outcome.records_total, line, _rejection_reason(rejection))
             continue
         outcome.rows_valid += 1
         pending.append((outcome.records_total, line, parsed.copy_line))
