@@ -20,6 +20,11 @@ create table etl_object_attempts (
 );
 comment on table etl_object_attempts is 'One row per raw object whose load failed and that is not loaded or quarantined yet: attempts so far and the last error. Quarantined at ETL_MAX_OBJECT_ATTEMPTS.';
 
+-- When the compactor saw a compacted source deleted from S3; NULL = still to delete
+-- (DeleteObjects refused it, or the compactor died before deleting it).
+alter table etl_manifest add column deleted_at timestamptz;
+comment on column etl_manifest.deleted_at is 'For a compacted source: when the compactor deleted it from S3 (NULL: not yet, retried by the next compaction of its hour).';
+
 -- A session's counts have no upper bound in the contract (a client can send any number of
 -- events under one session_id): bigint like every aggregate count.
 alter table fact_sessions
@@ -62,4 +67,5 @@ alter table fact_sessions
     alter column interaction_count type integer,
     alter column order_count type integer;
 drop table etl_object_attempts;
+alter table etl_manifest drop column deleted_at;
 alter table fact_events drop column client_ts;

@@ -34,9 +34,7 @@ def test_parallel_drains_with_one_killed_leave_nothing_behind_the_watermark(
 ):
     # Given a backlog over many hours, and the clean load of it for reference
     s3, bucket = raw_bucket
-    records = list(
-        SyntheticShop(seed=71, late_share=0.05).events(30000, START, timedelta(hours=6))
-    )
+    records = list(SyntheticShop(seed=71, late_share=0.05).events(30000, START, timedelta(hours=6)))
     write_objects(s3, bucket, records, events_per_object=200)
     now = datetime.now(UTC)  # the drains below run on the real clock
     run_against(second_warehouse, s3, bucket, now)

@@ -120,9 +120,9 @@ def test_an_object_that_keeps_failing_is_quarantined_after_n_attempts_and_blocks
                for m in emitted), emitted  # fmt: skip
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
     bodies = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
-    assert any(
-        q["key"] == second_key for body in bodies for q in body.get("quarantined", [])
-    ), bodies
+    assert any(q["key"] == second_key for body in bodies for q in body.get("quarantined", [])), (
+        bodies
+    )
 
 
 @pytest.mark.slow

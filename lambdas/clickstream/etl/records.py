@@ -343,9 +343,7 @@ def parse_line(line: bytes, source_key: str, window: TimeWindow = DEFAULT_WINDOW
     if received_utc is None or (
         hour is not None
         and not (
-            hour - window.max_behind
-            <= received_utc
-            < hour + timedelta(hours=1) + window.max_ahead
+            hour - window.max_behind <= received_utc < hour + timedelta(hours=1) + window.max_ahead
         )
     ):
         raise RejectedRecord(

@@ -722,7 +722,7 @@ def _copy_or_split(cur: Any, rows: list[tuple[int, bytes, str]], outcome: Object
         cur.execute("rollback to savepoint object_slice")
         cur.execute("release savepoint object_slice")
         if len(rows) == 1:
-            message = (error.pgerror or str(error)).strip().splitlines()
+            message = (getattr(error, "pgerror", None) or str(error)).strip().splitlines()
             outcome.rows_valid -= 1
             outcome.reject(
                 rows[0][0], rows[0][1], "PostgreSQL refused the row: " + " ".join(message[:2])
