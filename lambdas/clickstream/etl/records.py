@@ -139,10 +139,8 @@ def _json(value: Any) -> str:
     return text
 
 
-def _int_text(value: Any) -> str | None:
+def _int_text(value: Any) -> str:
     # The schema's "integer" accepts 1280.0; an integer column refuses that text.
-    if value is None:
-        return None
     if value.__class__ is int:
         return str(value)
     return str(int(value))
@@ -290,8 +288,13 @@ def _utc(moment: datetime) -> datetime | None:
 
 
 @lru_cache(maxsize=256)
-def _partition_hour(source_key: str) -> datetime | None:
-    return partition_hour_of(source_key)
+def _received_bounds(source_key: str, window: TimeWindow) -> tuple[datetime, datetime] | None:
+    """The receive times an object of this key's partition hour can hold (None when the
+    key has no partition hour)."""
+    hour = partition_hour_of(source_key)
+    if hour is None:
+        return None
+    return hour - window.max_behind, hour + timedelta(hours=1) + window.max_ahead
 
 
 def parse_line(line: bytes, source_key: str, window: TimeWindow = DEFAULT_WINDOW) -> ParsedEvent:
@@ -338,17 +341,13 @@ def parse_line(line: bytes, source_key: str, window: TimeWindow = DEFAULT_WINDOW
     if client_ts is not None and client_ts.__class__ is not str:
         raise RejectedRecord("client_ts: not a string")
     received_at = _parse_time(received_text, "received_at")
-    received_utc = _utc(received_at)
-    hour = _partition_hour(source_key)
-    if received_utc is None or (
-        hour is not None
-        and not (
-            hour - window.max_behind <= received_utc < hour + timedelta(hours=1) + window.max_ahead
-        )
-    ):
+    # (A time written with "Z" is parsed as UTC already: no conversion per line.)
+    received_utc = received_at if received_text[-1] == "Z" else _utc(received_at)
+    bounds = _received_bounds(source_key, window)
+    if received_utc is None or (bounds is not None and not (bounds[0] <= received_utc < bounds[1])):
         raise RejectedRecord(
             f"received_at: {received_text} is not a receive time of the object's partition"
-            f" hour {hour.isoformat() if hour else '(none)'}"
+            f" hour {bounds[0] + window.max_behind if bounds else '(none)'}"
         )
     problems = validate_event(record)
     if problems:
@@ -356,11 +355,12 @@ def parse_line(line: bytes, source_key: str, window: TimeWindow = DEFAULT_WINDOW
     get = record.get
     ts: str = record["ts"]
     event_time = _parse_time(ts, "ts")
-    event_utc = _utc(event_time)
-    if event_utc is None or event_utc > received_utc + window.max_ahead:
+    event_utc = event_time if ts[-1] == "Z" else _utc(event_time)
+    skew = None if event_utc is None else event_utc - received_utc
+    if skew is None or skew > window.max_ahead:
         clock_skew, client_ts = "future", client_ts or ts
         ts, event_time = received_text, received_at
-    elif event_utc < received_utc - window.max_behind:
+    elif skew < -window.max_behind:
         clock_skew, client_ts = "past", client_ts or ts
         ts, event_time = received_text, received_at
     # The schema pins ts to RFC 3339, so a UTC time's date is its first ten characters.
@@ -391,6 +391,10 @@ def parse_line(line: bytes, source_key: str, window: TimeWindow = DEFAULT_WINDOW
     engaged_ms = get("engaged_ms")
     screen_width = device.get("screen_width")
     screen_height = device.get("screen_height")
+    utm_values = list(map(utm.get, _UTM_KEYS))
+    for index, value in enumerate(utm_values):
+        if value.__class__ is str and len(value) > MAX_KEY_CHARS:
+            utm_values[index] = value[:MAX_KEY_CHARS]
     # Numbers and booleans are converted here, where the schema fixed their types; the
     # rest are strings or None (see _copy_line).
     fields = [
@@ -408,8 +412,8 @@ def parse_line(line: bytes, source_key: str, window: TimeWindow = DEFAULT_WINDOW
         referrer,
         referrer_host,
         device.get("type"),
-        _int_text(screen_width),
-        _int_text(screen_height),
+        None if screen_width is None else _int_text(screen_width),
+        None if screen_height is None else _int_text(screen_height),
         device.get("language"),
         geo.get("country"),
         geo.get("city"),
@@ -417,16 +421,16 @@ def parse_line(line: bytes, source_key: str, window: TimeWindow = DEFAULT_WINDOW
         category,
         currency,
         price_text,
-        _int_text(qty),
+        None if qty is None else _int_text(qty),
         ecom.get("order_id"),
         ecom.get("list_id"),
-        _int_text(position),
+        None if position is None else _int_text(position),
         None if items is None else _json(items),
         props.get("search_query"),
-        _int_text(result_count),
-        _int_text(engaged_ms),
+        None if result_count is None else _int_text(result_count),
+        None if engaged_ms is None else _int_text(engaged_ms),
         _json(props) if props else None,
-        *[_key_text(utm.get(name)) for name in _UTM_KEYS],
+        *utm_values,
         *map(ua.get, _UA_KEYS),
         "t" if is_bot else "f",
         clock_skew,
