@@ -8,6 +8,7 @@ taken out before re-validating against the one event schema.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -43,6 +44,8 @@ _EMPTY: dict[str, Any] = {}
 _UA_KEYS = ("browser", "browser_version", "os", "os_version", "device_family", "device_type")
 _UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 _UTC_SUFFIXES = ("Z", "+00:00", "-00:00")
+# A surrogate code point left in a str is a lone one (a pair is read as one character).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # The largest UTC offset PostgreSQL accepts in a timestamptz literal is 15:59.
 MAX_OFFSET_HOURS = 15
 # Values that become parts of an aggregate's primary key (btree entries are limited to
@@ -155,7 +158,7 @@ def _key_text(value: Any) -> Any:
 
 def _replace_surrogates(value: Any) -> Any:
     if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return _SURROGATE.sub("\ufffd", value)
     if isinstance(value, dict):
         return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -195,8 +198,7 @@ def _loads(line: bytes) -> Any:
 
 def clean_text(value: str, limit: int) -> str:
     """Text PostgreSQL stores whatever the line held: no NUL, no lone surrogate."""
-    value = value[:limit].replace("\x00", "")
-    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return _SURROGATE.sub("\ufffd", value[:limit].replace("\x00", ""))
 
 
 @lru_cache(maxsize=256)
@@ -357,7 +359,13 @@ def parse_line(line: bytes, source_key: str, window: TimeWindow = DEFAULT_WINDOW
     event_time = _parse_time(ts, "ts")
     event_utc = event_time if ts[-1] == "Z" else _utc(event_time)
     skew = None if event_utc is None else event_utc - received_utc
-    if skew is None or skew > window.max_ahead:
+    if skew is None:
+        # Beyond Python's years 1-9999 in UTC: year 1 with a positive offset, or 9999
+        # with a negative one.
+        clock_skew = "past" if event_time.year == 1 else "future"
+        client_ts = client_ts or ts
+        ts, event_time = received_text, received_at
+    elif skew > window.max_ahead:
         clock_skew, client_ts = "future", client_ts or ts
         ts, event_time = received_text, received_at
     elif skew < -window.max_behind:
