@@ -14,7 +14,7 @@ import boto3
 import orjson
 import pytest
 
-from clickstream.etl import handler, raw_store, records
+from clickstream.etl import handler, raw_store, records, status, warehouse
 from clickstream.etl.config import EtlSettings
 from clickstream.etl.synthetic import SyntheticShop, encode_object, partition_key
 
@@ -91,6 +91,14 @@ def test_an_object_that_keeps_failing_is_quarantined_after_n_attempts_and_blocks
                 "select attempts, last_error from etl_object_attempts where object_key = %s",
                 (bad_key,),
             ) == [(attempt + 1, "RuntimeError: injected persistent failure")]
+            conn = warehouse.connect(warehouse_db.etl_url)
+            try:
+                report = status.status_report(s3, bucket, conn, now, grace_hours=2)
+            finally:
+                conn.close()
+            assert [o["object_key"] for o in report["failing_objects"]] == [bad_key]
+            states = {o["key"]: o["state"] for o in report["pending_objects"]}
+            assert states == {bad_key: f"failing: {attempt + 1} failed attempts, retried next run"}
 
     # And at the third failure it is quarantined, with its reason; the watermark moves on
     last = summaries[-1]
