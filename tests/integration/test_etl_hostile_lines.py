@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import gzip
 import itertools
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -175,7 +176,10 @@ def hostile_line(draw: st.DrawFn, hour: datetime) -> tuple[str | None, bytes]:
                 st.sampled_from([b"{", b"[1, 2]", b"null", b'"x"', b'{"a": NaN}'])
                 | st.binary(min_size=1, max_size=40).filter(lambda b: b.strip() != b"")
             ).replace(b"\n", b" ")
-    line = orjson.dumps(record)
+    try:
+        line = orjson.dumps(record)
+    except TypeError:  # an integer beyond 64 bits: only the standard encoder writes it
+        line = json.dumps(record, ensure_ascii=False).encode()
     line = line.replace(SURROGATE.encode(), b"\\ud83d")
     if big_integer is not None:
         line = line.replace(f'"{BIG_INTEGER}"'.encode(), big_integer.encode())
