@@ -175,3 +175,64 @@ def test_a_row_postgresql_refuses_despite_the_checks_is_found_and_rejected_alone
         (key,),
     ) == [("loaded", len(batch) + 2, good, 2, 3)]
     assert warehouse_db.scalar("select count(*) from fact_events") == len(first) + good
+
+
+class Crash(BaseException):
+    """What a killed process looks like from inside: nothing below catches it."""
+
+
+@pytest.mark.slow
+def test_an_object_that_kills_every_run_is_quarantined_after_n_deaths(
+    warehouse_db, raw_bucket, run_etl, monkeypatch
+):
+    # Given an object whose load kills the process (out of memory, Lambda timeout),
+    # between good objects
+    s3, bucket = raw_bucket
+    records = {}
+    for name in ("0-before", "1-killer", "2-after"):
+        records[name] = events(30, seed=65 + len(records))
+        key = partition_key(HOUR, name)
+        s3.put_object(Bucket=bucket, Key=key, Body=encode_object(records[name]))
+    killer = partition_key(HOUR, "1-killer")
+    real = raw_store.iter_lines
+
+    def iter_lines(s3_client: Any, bucket_name: str, name: str) -> Iterator[bytes]:
+        if name == killer:
+            raise Crash("killed while loading")
+        return real(s3_client, bucket_name, name)
+
+    monkeypatch.setattr(raw_store, "iter_lines", iter_lines)
+    now = HOUR + timedelta(hours=1)
+
+    # When runs keep dying on it: the first loads in groups (all rolled back), the next
+    # ones load object by object after the death, counting attempts first
+    deaths = 0
+    while True:
+        try:
+            summary = run_etl(now=now)
+            break
+        except Crash:
+            deaths += 1
+            assert deaths <= 5, "the killer object was never quarantined"
+
+    # Then it was quarantined after 3 counted deaths, the objects around it loaded, the
+    # watermark moved, and the dead runs are marked abandoned
+    assert deaths == 4  # one uncounted (grouped) death, then three counted ones
+    assert summary.objects_quarantined == 1 and summary.status == "succeeded"
+    assert warehouse_db.query(
+        "select status, reason from etl_manifest where object_key = %s", (killer,)
+    ) == [
+        (
+            "quarantined",
+            "failed 3 times; last error: the run died while loading it"
+            " (process killed, out of memory or timed out)",
+        )
+    ]
+    assert warehouse_db.scalar("select count(*) from fact_events") == len(
+        records["0-before"]
+    ) + len(records["2-after"])
+    assert warehouse_db.scalar("select count(*) from etl_object_attempts") == 0
+    assert warehouse_db.scalar("select partition_hour from etl_watermark") == now
+    assert warehouse_db.scalar("select count(*) from etl_runs where status = 'abandoned'") == 4
+    # and the next run is a normal one again
+    assert run_etl(now=now).status == "succeeded"

@@ -170,7 +170,6 @@ def _load_everything(
         # Reprocess the range: recompute its sessions and aggregates whatever was loaded.
         sessions.mark_range_dirty(conn, hours[0].date() - timedelta(days=1), hours[-1].date())
     run_id = uuid.UUID(summary.run_id)
-    queue: Iterator[RawObject] = iter(pending)
     handled: set[str] = set()
 
     finish_reserve = min(FINISH_RESERVE_SECONDS, deps.time_budget_seconds / 4)
@@ -181,47 +180,19 @@ def _load_everything(
         in_time = time.monotonic() < deadline - finish_reserve
         return in_time and rows_staged < deps.group_max_rows
 
-    while True:
-        remaining = [obj for obj in pending if obj.key not in handled]
-        if not remaining or not keep_going(0):
-            break
-        queue = iter(remaining)
-        group = warehouse.load_group(
-            conn,
-            _tracking(queue, handled),
-            _opener(deps),
-            run_id,
-            keep_going,
-            window=deps.window,
-            max_attempts=deps.max_object_attempts,
-        )
-        for outcome in group.loaded:
-            summary.objects_loaded += 1
-            summary.rows_inserted += outcome.rows_inserted
-            summary.rows_duplicate += outcome.rows_duplicate
-            summary.rows_rejected += len(outcome.rejected)
-        for outcome in group.quarantined:
-            summary.objects_quarantined += 1
-            summary.quarantined.append(
-                {"key": outcome.obj.key, "reason": outcome.quarantine_reason or ""}
-            )
-            logger.error(
-                "object quarantined", key=outcome.obj.key, reason=outcome.quarantine_reason
-            )
-        for failure in group.failed:
-            summary.objects_failed += 1
-            summary.failed.append(
-                {"key": failure.obj.key, "attempts": failure.attempts, "error": failure.error}
-            )
-            logger.error(
-                "object failed to load; retried by the next run",
-                key=failure.obj.key,
-                attempts=failure.attempts,
-                max_attempts=deps.max_object_attempts,
-                error=failure.error,
-            )
-        if not group.outcomes and not group.failed and group.skipped_claimed == 0:
-            break
+    # After a run that died (killed, out of memory, Lambda timeout), maybe on an object
+    # that kills every run loading it: count each attempt before loading (committed on a
+    # second connection) and commit object by object, so such an object is quarantined
+    # after ETL_MAX_OBJECT_ATTEMPTS deaths while the others load.
+    careful = warehouse.last_run_died(conn, run_id)
+    side = deps.connect() if careful else None
+    if careful:
+        logger.warning("the last run died: loading object by object, counting attempts")
+    try:
+        _load_groups(deps, conn, summary, pending, handled, keep_going, run_id, side)
+    finally:
+        if side is not None:
+            side.close()
     # The watermark may only pass objects recorded in the manifest: one that failed, or
     # that a parallel drain claimed and may still roll back, holds it at its hour.
     recorded = warehouse.manifest_keys(conn, sorted({obj.partition_hour for obj in pending}))
@@ -238,6 +209,79 @@ def _load_everything(
         warehouse.advance_watermark(conn, min(obj.partition_hour for obj in left))
     summary.status = "partial" if summary.objects_pending else "succeeded"
     summary.ended_at = datetime.now(UTC)
+
+
+def _load_groups(
+    deps: EtlDependencies,
+    conn: Any,
+    summary: RunSummary,
+    pending: list[RawObject],
+    handled: set[str],
+    keep_going: Callable[[int], bool],
+    run_id: uuid.UUID,
+    side: Any,
+) -> None:
+    """Load groups until nothing is left or the budget is spent; with `side` (careful
+    mode) one object per group, its attempt counted first on `side`."""
+    while True:
+        remaining = [obj for obj in pending if obj.key not in handled]
+        if not remaining or not keep_going(0):
+            break
+        objects: Iterator[RawObject]
+        if side is None:
+            objects = _tracking(iter(remaining), handled)
+        else:
+            obj = remaining[0]
+            handled.add(obj.key)
+            attempts = warehouse.begin_attempt(side, obj, run_id)
+            if attempts == 0:
+                continue  # recorded meanwhile by a parallel drain
+            if attempts > deps.max_object_attempts:
+                _note_quarantine(
+                    summary, warehouse.quarantine_failed_object(conn, obj, run_id, attempts - 1)
+                )
+                continue
+            objects = iter([obj])
+        group = warehouse.load_group(
+            conn,
+            objects,
+            _opener(deps),
+            run_id,
+            # (careful: one object, already counted as attempted, so always load it)
+            keep_going if side is None else (lambda rows: True),
+            window=deps.window,
+            max_attempts=deps.max_object_attempts,
+            attempt_counted=side is not None,
+        )
+        if side is not None and group.skipped_claimed:
+            warehouse.undo_attempt(side, obj)
+        for outcome in group.loaded:
+            summary.objects_loaded += 1
+            summary.rows_inserted += outcome.rows_inserted
+            summary.rows_duplicate += outcome.rows_duplicate
+            summary.rows_rejected += len(outcome.rejected)
+        for outcome in group.quarantined:
+            _note_quarantine(summary, outcome)
+        for failure in group.failed:
+            summary.objects_failed += 1
+            summary.failed.append(
+                {"key": failure.obj.key, "attempts": failure.attempts, "error": failure.error}
+            )
+            logger.error(
+                "object failed to load; retried by the next run",
+                key=failure.obj.key,
+                attempts=failure.attempts,
+                max_attempts=deps.max_object_attempts,
+                error=failure.error,
+            )
+        if not group.outcomes and not group.failed and group.skipped_claimed == 0:
+            break
+
+
+def _note_quarantine(summary: RunSummary, outcome: warehouse.ObjectOutcome) -> None:
+    summary.objects_quarantined += 1
+    summary.quarantined.append({"key": outcome.obj.key, "reason": outcome.quarantine_reason or ""})
+    logger.error("object quarantined", key=outcome.obj.key, reason=outcome.quarantine_reason)
 
 
 def _tracking(objects: Iterator[RawObject], handled: set[str]) -> Iterator[RawObject]:

@@ -536,6 +536,7 @@ def load_group(
     keep_going: Callable[[int], bool],
     window: TimeWindow = DEFAULT_WINDOW,
     max_attempts: int = DEFAULT_MAX_OBJECT_ATTEMPTS,
+    attempt_counted: bool = False,
 ) -> GroupResult:
     """Load and record a group of objects in ONE transaction (see _load_object).
 
@@ -575,7 +576,7 @@ def load_group(
                     rows_staged += outcome.rows_valid
                 result.outcomes.append(outcome)
             _queue_touched(cur, touched, result)
-            _count_failures(cur, result, run_id, max_attempts)
+            _count_failures(cur, result, run_id, max_attempts, attempt_counted)
             _record_objects(cur, result, run_id)
         conn.commit()
     except BaseException:
@@ -735,19 +736,28 @@ def _copy_or_split(cur: Any, rows: list[tuple[int, bytes, str]], outcome: Object
     cur.execute("release savepoint object_slice")
 
 
-def _count_failures(cur: Any, result: GroupResult, run_id: uuid.UUID, max_attempts: int) -> None:
+def _count_failures(
+    cur: Any,
+    result: GroupResult,
+    run_id: uuid.UUID,
+    max_attempts: int,
+    attempt_counted: bool = False,
+) -> None:
     """Count each failed object's attempt (etl_object_attempts); one that reached
-    `max_attempts` becomes a quarantined outcome, recorded with the others."""
+    `max_attempts` becomes a quarantined outcome, recorded with the others. With
+    `attempt_counted` the attempt was counted before loading (begin_attempt): only
+    the error is recorded."""
     counted = []
+    increment = 0 if attempt_counted else 1
     for failure in result.failed:
         cur.execute(
             "insert into etl_object_attempts as a"
             " (object_key, partition_hour, attempts, last_error, run_id)"
             " values (%s, %s, 1, %s, %s)"
-            " on conflict (object_key) do update set attempts = a.attempts + 1,"
+            " on conflict (object_key) do update set attempts = a.attempts + %s,"
             " last_error = excluded.last_error, run_id = excluded.run_id, updated_at = now()"
             " returning attempts",
-            (failure.obj.key, failure.obj.partition_hour, failure.error, str(run_id)),
+            (failure.obj.key, failure.obj.partition_hour, failure.error, str(run_id), increment),
         )
         attempts = int(cur.fetchone()[0])
         counted.append(ObjectFailure(failure.obj, failure.error, attempts))
@@ -758,6 +768,74 @@ def _count_failures(cur: Any, result: GroupResult, run_id: uuid.UUID, max_attemp
             )
             result.outcomes.append(outcome)
     result.failed = counted
+
+
+DIED_WHILE_LOADING = "the run died while loading it (process killed, out of memory or timed out)"
+
+
+def last_run_died(conn: Any, current: uuid.UUID) -> bool:
+    """True when the newest finished run before this one was abandoned: it died, maybe
+    on an object that kills every run that loads it, so this run loads carefully."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select status from etl_runs where run_id <> %s"
+            " and status not in ('running', 'skipped') order by started_at desc limit 1",
+            (str(current),),
+        )
+        row = cur.fetchone()
+    conn.commit()
+    return bool(row) and row[0] == "abandoned"
+
+
+def begin_attempt(side: Any, obj: RawObject, run_id: uuid.UUID) -> int:
+    """Count an attempt on `obj` BEFORE loading it, committed at once on a second
+    connection, so a run that dies on the object leaves the count behind (a finished
+    load deletes the row in its own commit). Returns the attempts including this one,
+    0 when the object is in the manifest already."""
+    with side.cursor() as cur:
+        cur.execute(
+            "insert into etl_object_attempts as a"
+            " (object_key, partition_hour, attempts, last_error, run_id)"
+            " select %s, %s, 1, %s, %s"
+            " where not exists (select 1 from etl_manifest where object_key = %s)"
+            " on conflict (object_key) do update set attempts = a.attempts + 1,"
+            " last_error = excluded.last_error, run_id = excluded.run_id, updated_at = now()"
+            " returning attempts",
+            (obj.key, obj.partition_hour, DIED_WHILE_LOADING, str(run_id), obj.key),
+        )
+        row = cur.fetchone()
+    side.commit()
+    return int(row[0]) if row else 0
+
+
+def undo_attempt(side: Any, obj: RawObject) -> None:
+    """Take back a begin_attempt for an object another drain held (never loaded here)."""
+    with side.cursor() as cur:
+        cur.execute(
+            "update etl_object_attempts set attempts = attempts - 1 where object_key = %s",
+            (obj.key,),
+        )
+        cur.execute(
+            "delete from etl_object_attempts where object_key = %s and attempts <= 0", (obj.key,)
+        )
+    side.commit()
+
+
+def quarantine_failed_object(
+    conn: Any, obj: RawObject, run_id: uuid.UUID, attempts: int
+) -> ObjectOutcome:
+    """Record an object that failed `attempts` times as quarantined (one commit)."""
+    with conn.cursor() as cur:
+        cur.execute("select last_error from etl_object_attempts where object_key = %s", (obj.key,))
+        row = cur.fetchone()
+        outcome = ObjectOutcome(obj)
+        outcome.quarantine_reason = clean_text(
+            f"failed {attempts} times; last error: {row[0] if row else DIED_WHILE_LOADING}",
+            MAX_REASON_CHARS,
+        )
+        _record_objects(cur, GroupResult(outcomes=[outcome]), run_id)
+    conn.commit()
+    return outcome
 
 
 def _quarantine_or_raise(
