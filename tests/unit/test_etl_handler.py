@@ -117,3 +117,31 @@ def test_settings_for_quarantine_event_time_window_and_compaction():
     )
     with pytest.raises(ConfigError, match="ETL_MAX_OBJECT_ATTEMPTS=0 must be at least 1"):
         EtlSettings.from_env({**base, "ETL_MAX_OBJECT_ATTEMPTS": "0"})
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "transient"),
+    [
+        ("SlowDown", 503, True),
+        ("AccessDenied", 403, True),
+        ("KMS.DisabledException", 400, True),
+        ("InternalError", 500, True),
+        ("NoSuchKey", 404, False),
+        ("InvalidObjectState", 403, False),
+    ],
+)
+def test_which_s3_errors_fail_the_run_instead_of_counting_against_the_object(
+    code, status, transient
+):
+    from types import SimpleNamespace
+
+    from botocore.exceptions import ClientError
+
+    from clickstream.etl import warehouse
+
+    error = ClientError(
+        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "GetObject",
+    )
+    assert warehouse._is_transient(error, SimpleNamespace(closed=0)) is transient
+    assert warehouse._is_transient(RuntimeError("bug"), SimpleNamespace(closed=0)) is False

@@ -54,11 +54,13 @@ ROW_ERRORS: tuple[type[BaseException], ...] = (
     psycopg2.IntegrityError,
     psycopg2.errors.ProgramLimitExceeded,
 )
-# S3 throttling and outages are the run's problem, not the object's: they fail the run
-# and count no attempt against any object.
+# S3 throttling and outages, and credentials or keys that fail for every object (an IAM
+# or KMS change), are the run's problem, not the object's: they fail the run (alarmed)
+# and count no attempt against any object, so they never quarantine a whole backlog.
 TRANSIENT_S3_CODES = frozenset(
     ("SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "Throttling",
-     "ThrottlingException", "RequestTimeTooSkewed", "ExpiredToken")
+     "ThrottlingException", "RequestTimeTooSkewed", "ExpiredToken", "AccessDenied",
+     "InvalidAccessKeyId", "SignatureDoesNotMatch", "TokenRefreshRequired")
 )  # fmt: skip
 
 STAGE_TABLE_SQL = (
@@ -602,7 +604,7 @@ def _is_transient(error: BaseException, conn: Any) -> bool:
     if isinstance(error, botocore.exceptions.ClientError):
         code = str(error.response.get("Error", {}).get("Code", ""))
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        return code in TRANSIENT_S3_CODES or status >= 500
+        return code in TRANSIENT_S3_CODES or code.startswith("KMS.") or status >= 500
     return isinstance(
         error,
         (
