@@ -84,3 +84,64 @@ def test_malformed_migration_files_are_refused(tmp_path: Path):
     (tmp_path / "20260101000000_no_down.sql").write_text("-- migrate:up\nselect 1;\n")
     with pytest.raises(migrations.MigrationError, match="exactly one"):
         migrations.load_migrations(tmp_path)
+
+
+def test_settings_for_quarantine_event_time_window_and_compaction():
+    base = {"RAW_BUCKET": "b", "DATABASE_URL": "x"}
+    defaults = EtlSettings.from_env(base)
+    assert defaults.max_object_attempts == 3
+    assert defaults.window.max_ahead.total_seconds() == 86400
+    assert defaults.window.max_behind.total_seconds() == 2592000
+    assert (defaults.compact_max_hours, defaults.compact_target_mb) == (48, 64)
+    assert defaults.compact_lookback_days == 7
+    custom = EtlSettings.from_env(
+        {
+            **base,
+            "ETL_MAX_OBJECT_ATTEMPTS": "5",
+            "EVENT_TIME_MAX_AHEAD_SECONDS": "60",
+            "EVENT_TIME_MAX_BEHIND_SECONDS": "3600",
+            "COMPACT_MAX_HOURS": "2",
+            "COMPACT_TARGET_MB": "8",
+            "COMPACT_LOOKBACK_DAYS": "3",
+        }
+    )
+    assert custom.max_object_attempts == 5
+    assert (custom.window.max_ahead.total_seconds(), custom.window.max_behind.total_seconds()) == (
+        60,
+        3600,
+    )
+    assert (custom.compact_max_hours, custom.compact_target_mb, custom.compact_lookback_days) == (
+        2,
+        8,
+        3,
+    )
+    with pytest.raises(ConfigError, match="ETL_MAX_OBJECT_ATTEMPTS=0 must be at least 1"):
+        EtlSettings.from_env({**base, "ETL_MAX_OBJECT_ATTEMPTS": "0"})
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "transient"),
+    [
+        ("SlowDown", 503, True),
+        ("AccessDenied", 403, True),
+        ("KMS.DisabledException", 400, True),
+        ("InternalError", 500, True),
+        ("NoSuchKey", 404, False),
+        ("InvalidObjectState", 403, False),
+    ],
+)
+def test_which_s3_errors_fail_the_run_instead_of_counting_against_the_object(
+    code, status, transient
+):
+    from types import SimpleNamespace
+
+    from botocore.exceptions import ClientError
+
+    from clickstream.etl import warehouse
+
+    error = ClientError(
+        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "GetObject",
+    )
+    assert warehouse._is_transient(error, SimpleNamespace(closed=0)) is transient
+    assert warehouse._is_transient(RuntimeError("bug"), SimpleNamespace(closed=0)) is False

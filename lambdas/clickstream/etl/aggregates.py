@@ -59,18 +59,32 @@ from (
 ) as h
 group by h.hour_at;
 
--- A day's WAU/MAU depend on the 29 days before it, so every day from the oldest queued
--- one to the newest session is recomputed: one row per day between the first and the
--- last session date, whatever order the data arrived in.
+-- A day's WAU/MAU depend on the 29 days before it, so a queued day changes itself and
+-- the 29 days after it; days past the newest row so far are new. One row per day
+-- between the first and the last session date, whatever order the data arrived in, and
+-- never a walk over the years between two far-apart queued dates.
 create temp table finish_active_dates on commit drop as
-select d::date as date_day
-from generate_series(
-    greatest(
-        (select min(date_day) from finish_dates), (select min(session_date) from fact_sessions)
-    ),
-    (select max(session_date) from fact_sessions),
-    interval '1 day'
-) as d;
+with bounds as (
+    select min(session_date) as first_day, max(session_date) as last_day from fact_sessions
+),
+wanted as (
+    select (f.date_day + n)::date as date_day
+    from finish_dates as f cross join generate_series(0, 29) as n
+    union
+    select d::date
+    from bounds cross join generate_series(
+        greatest(
+            bounds.first_day,
+            (select max(date_day) + 1 from agg_active_users_daily),
+            bounds.last_day - 3660
+        ),
+        bounds.last_day,
+        interval '1 day'
+    ) as d
+)
+select distinct w.date_day
+from wanted as w cross join bounds
+where w.date_day between bounds.first_day and bounds.last_day;
 delete from agg_active_users_daily
 where date_day in (select date_day from finish_active_dates);
 insert into agg_active_users_daily

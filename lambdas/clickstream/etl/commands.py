@@ -8,6 +8,7 @@ commands work without exporting anything.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 from datetime import UTC, datetime
@@ -77,10 +78,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     backfill.add_argument("--to", dest="last", required=True, help="last hour (inclusive)")
     backfill.set_defaults(handler=_etl_backfill)
 
-    compaction = subparsers.add_parser("compact", help="merge an hour's small raw objects")
+    compaction = subparsers.add_parser(
+        "compact", help="merge small raw objects of closed hours (or of --hour)"
+    )
     _add_common(compaction)
-    compaction.add_argument("--hour", required=True, help="partition hour, 2026-11-28T13")
-    compaction.add_argument("--target-mb", type=int, default=64, help="size of merged objects")
+    compaction.add_argument(
+        "--hour",
+        help="one partition hour, 2026-11-28T13; without it every closed hour that needs it"
+        " (COMPACT_MAX_HOURS at most), as the scheduled Lambda does",
+    )
+    compaction.add_argument(
+        "--target-mb", type=int, default=None, help="size of merged objects (COMPACT_TARGET_MB)"
+    )
     compaction.set_defaults(handler=_compact)
 
     report = subparsers.add_parser("status", help="freshness, lag, backlog and recent ETL runs")
@@ -140,7 +149,9 @@ def _compact(args: argparse.Namespace) -> int:
 
     try:
         settings = _settings(args)
-        hour = parse_hour(args.hour)
+        if args.target_mb is not None:
+            settings = dataclasses.replace(settings, compact_target_mb=args.target_mb)
+        hour = parse_hour(args.hour) if args.hour else None
     except (ConfigError, ValueError) as error:
         print(f"error: {error}")
         return 2
@@ -148,16 +159,25 @@ def _compact(args: argparse.Namespace) -> int:
         settings.resolve_database_url(), application_name="clickstream-compact"
     )
     try:
-        summary = compact.compact_hour(
-            boto3.client("s3"), settings.raw_bucket, conn, hour, args.target_mb * 1024 * 1024
-        )
+        if hour is not None:
+            result = compact.compact_hour(
+                boto3.client("s3"),
+                settings.raw_bucket,
+                conn,
+                hour,
+                settings.compact_target_mb * 1024 * 1024,
+            ).as_dict()
+        else:
+            result = compact.compact_closed_hours(
+                boto3.client("s3"), settings.raw_bucket, conn, datetime.now(UTC), settings
+            ).as_dict()
     except compact.CompactionError as error:
         print(f"error: {error}")
         return 1
     finally:
         conn.close()
-    _print(summary.as_dict())
-    return 0
+    _print(result)
+    return 1 if result.get("errors") or result.get("delete_errors") else 0
 
 
 def _status(args: argparse.Namespace) -> int:

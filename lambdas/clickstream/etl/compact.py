@@ -9,15 +9,25 @@ Crash safety, step by step:
 3. one transaction marks it 'loaded' and its sources 'compacted' (compacted_into);
 4. the sources are deleted from S3.
 A crash after 1 or 2 leaves a 'compacting' row that the next compaction of the
-hour discards (with any half-written object); a crash after 3 leaves sources that
-the next compaction deletes. At no point can an event be loaded twice or lost.
+hour discards (with any half-written object and unfinished multipart upload); a
+crash after 3, or a DeleteObjects call that reports errors for some keys, leaves
+sources whose manifest row has no deleted_at yet, which the next compaction of the
+hour deletes. At no point can an event be loaded twice or lost: a source is deleted
+only after the commit that says its events are in the merged object.
+
+The scheduled Lambda compacts every closed hour (older than the ETL's grace window,
+at most COMPACT_LOOKBACK_DAYS back) that still has at least two loaded small objects
+or leftovers to clean, oldest first, at most COMPACT_MAX_HOURS per invocation and
+within the Lambda's remaining time. It reads the ETL Lambda's settings (EtlSettings).
 """
 
 from __future__ import annotations
 
 import gzip
 import tempfile
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +48,10 @@ logger = get_logger("compact")
 TARGET_BYTES = 64 * 1024 * 1024
 SPOOL_BYTES = 16 * 1024 * 1024
 COMPACT_LOCK_NAMESPACE = 7243
+DELETE_ATTEMPTS = 3
+DELETE_RETRY_SECONDS = 0.5
+# Stop starting hours this long before Lambda would kill the function.
+LAMBDA_SAFETY_SECONDS = 60.0
 
 
 class CompactionError(RuntimeError):
@@ -53,9 +67,37 @@ class CompactionSummary:
     sources_deleted: int = 0
     recovered: int = 0
     skipped_reason: str | None = None
+    # Keys S3 refused to delete after DELETE_ATTEMPTS (key, code, message); retried by the
+    # next compaction of the hour, never lost or loaded twice meanwhile.
+    delete_errors: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+@dataclass
+class CompactionRun:
+    """One scheduled invocation: the hours it compacted and what failed."""
+
+    hours: list[CompactionSummary] = field(default_factory=list)
+    hours_pending: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def delete_errors(self) -> int:
+        return sum(len(hour.delete_errors) for hour in self.hours)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "hours": [hour.as_dict() for hour in self.hours],
+            "hours_compacted": len(self.hours),
+            "hours_pending": self.hours_pending,
+            "objects_merged": sum(hour.objects_merged for hour in self.hours),
+            "objects_written": sum(len(hour.objects_written) for hour in self.hours),
+            "sources_deleted": sum(hour.sources_deleted for hour in self.hours),
+            "delete_errors": self.delete_errors,
+            "errors": self.errors,
+        }
 
 
 def _basename(key: str) -> str:
@@ -73,36 +115,93 @@ def _manifest_rows(conn: Any, hour: datetime) -> dict[str, tuple[str, int]]:
     return rows
 
 
-def _delete_keys(s3: Any, bucket: str, keys: list[str]) -> int:
-    deleted = 0
+def _delete_keys(
+    s3: Any, bucket: str, keys: list[str], summary: CompactionSummary | None = None
+) -> list[str]:
+    """Delete keys with DeleteObjects, retrying the keys it reports as errors (a 200
+    response can still refuse some keys); returns the keys deleted. Keys still refused
+    after DELETE_ATTEMPTS are added to summary.delete_errors."""
+    deleted: list[str] = []
     for start in range(0, len(keys), 1000):
-        chunk = keys[start : start + 1000]
-        s3.delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True}
-        )
-        deleted += len(chunk)
+        pending = keys[start : start + 1000]
+        errors: list[dict[str, str]] = []
+        for attempt in range(DELETE_ATTEMPTS):
+            if attempt:
+                time.sleep(DELETE_RETRY_SECONDS * attempt)
+            response = s3.delete_objects(
+                Bucket=bucket, Delete={"Objects": [{"Key": key} for key in pending], "Quiet": True}
+            )
+            errors = [
+                {
+                    "key": str(e.get("Key", "")),
+                    "code": str(e.get("Code", "")),
+                    "message": str(e.get("Message", "")),
+                }
+                for e in response.get("Errors", [])
+            ]
+            refused = {e["key"] for e in errors}
+            deleted += [key for key in pending if key not in refused]
+            pending = [key for key in pending if key in refused]
+            if not pending:
+                break
+        if pending:
+            logger.error("S3 refused to delete some objects", errors=errors)
+            if summary is not None:
+                summary.delete_errors += [e for e in errors if e["key"] in set(pending)]
     return deleted
 
 
+def _mark_deleted(conn: Any, keys: list[str]) -> None:
+    if not keys:
+        return
+    with conn.cursor() as cur:
+        cur.execute(
+            "update etl_manifest set deleted_at = now()"
+            " where object_key = any(%s) and status = 'compacted'",
+            (keys,),
+        )
+    conn.commit()
+
+
+def _abort_uploads(s3: Any, bucket: str, hour: datetime, keys: set[str]) -> None:
+    """Abort unfinished multipart uploads of abandoned merged objects."""
+    response = s3.list_multipart_uploads(Bucket=bucket, Prefix=raw_store.partition_prefix(hour))
+    for upload in response.get("Uploads", []):
+        if upload["Key"] in keys:
+            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+
+
 def _recover(s3: Any, bucket: str, conn: Any, hour: datetime, summary: CompactionSummary) -> None:
+    """Discard what an earlier compaction of the hour left half done (its own abandoned
+    merged objects) and delete sources that are merged but still in S3."""
     rows = _manifest_rows(conn, hour)
     abandoned = [key for key, (status, _) in rows.items() if status == "compacting"]
     if abandoned:
-        _delete_keys(s3, bucket, abandoned)
+        _abort_uploads(s3, bucket, hour, set(abandoned))
+        gone = _delete_keys(s3, bucket, abandoned, summary)
+        # A merged object S3 refused to delete keeps its row, so no run ever loads it.
         with conn.cursor() as cur:
             cur.execute(
                 "delete from etl_manifest where object_key = any(%s) and status = 'compacting'",
-                (abandoned,),
+                (gone,),
             )
         conn.commit()
-        summary.recovered += len(abandoned)
-    present = {obj.key for obj in raw_store.list_partition(s3, bucket, hour)}
-    leftovers = [
-        key for key, (status, _) in rows.items() if status == "compacted" and key in present
-    ]
-    if leftovers:
-        summary.sources_deleted += _delete_keys(s3, bucket, leftovers)
-        summary.recovered += len(leftovers)
+        summary.recovered += len(gone)
+    with conn.cursor() as cur:
+        cur.execute(
+            "select object_key from etl_manifest where partition_hour = %s"
+            " and status = 'compacted' and deleted_at is null",
+            (hour,),
+        )
+        undeleted = [row[0] for row in cur.fetchall()]
+    conn.commit()
+    if undeleted:
+        present = {obj.key for obj in raw_store.list_partition(s3, bucket, hour)}
+        leftovers = [key for key in undeleted if key in present]
+        gone = _delete_keys(s3, bucket, leftovers, summary)
+        summary.sources_deleted += len(gone)
+        summary.recovered += len(gone)
+        _mark_deleted(conn, [key for key in undeleted if key not in present] + gone)
 
 
 def _chunks(
@@ -204,8 +303,10 @@ def compact_hour(
             summary.objects_written.append(key)
             summary.objects_merged += len(chunk)
             summary.records += records
-            summary.sources_deleted += _delete_keys(s3, bucket, [obj.key for obj in chunk])
-        if not summary.objects_written and not summary.recovered:
+            gone = _delete_keys(s3, bucket, [obj.key for obj in chunk], summary)
+            summary.sources_deleted += len(gone)
+            _mark_deleted(conn, gone)
+        if not summary.objects_written and not summary.recovered and not summary.delete_errors:
             summary.skipped_reason = "fewer than two loaded raw objects to merge"
     finally:
         with conn.cursor() as cur:
@@ -220,21 +321,113 @@ def default_hour(now: datetime, grace_hours: int) -> datetime:
     return raw_store.floor_hour(now) - timedelta(hours=grace_hours + 1)
 
 
+HOURS_TO_COMPACT_SQL = """
+select partition_hour
+from etl_manifest
+where partition_hour between %(first)s and %(last)s
+group by partition_hour
+having count(*) filter (where status = 'loaded' and object_key like %(raw_pattern)s) >= 2
+    or count(*) filter (where status = 'compacting') > 0
+    or count(*) filter (where status = 'compacted' and deleted_at is null) > 0
+order by partition_hour
+"""
+
+
+def hours_to_compact(
+    conn: Any, now: datetime, grace_hours: int, lookback_days: int
+) -> list[datetime]:
+    """Closed hours (older than the grace window, so no ETL run lists them any more)
+    that still have two or more loaded small objects, or leftovers to clean; oldest first."""
+    last = default_hour(now, grace_hours)
+    first = last - timedelta(days=lookback_days)
+    with conn.cursor() as cur:
+        cur.execute(
+            HOURS_TO_COMPACT_SQL,
+            {"first": first, "last": last, "raw_pattern": f"%/{RAW_OBJECT_PREFIX}%"},
+        )
+        hours = [row[0] for row in cur.fetchall()]
+    conn.commit()
+    return hours
+
+
+def compact_closed_hours(
+    s3: Any,
+    bucket: str,
+    conn: Any,
+    now: datetime,
+    settings: EtlSettings,
+    time_left: Callable[[], float] | None = None,
+) -> CompactionRun:
+    """Compact every closed hour that needs it, at most settings.compact_max_hours, while
+    `time_left()` (seconds) allows. A failing hour is reported and the others go on."""
+    run = CompactionRun()
+    hours = hours_to_compact(conn, now, settings.grace_hours, settings.compact_lookback_days)
+    todo = hours[: settings.compact_max_hours]
+    for index, hour in enumerate(todo):
+        if time_left is not None and run.hours and time_left() < LAMBDA_SAFETY_SECONDS:
+            run.hours_pending = len(hours) - index
+            break
+        try:
+            run.hours.append(
+                compact_hour(s3, bucket, conn, hour, settings.compact_target_mb * 1024 * 1024)
+            )
+        except Exception as error:
+            conn.rollback()
+            logger.exception("compaction of an hour failed", hour=hour.isoformat())
+            run.errors.append(
+                {"hour": hour.isoformat(), "error": f"{type(error).__name__}: {error}"}
+            )
+    else:
+        run.hours_pending = len(hours) - len(todo)
+    return run
+
+
+class CompactionFailed(RuntimeError):
+    """Some hours failed or some sources could not be deleted; the message says which."""
+
+
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Compact event["hour"] (e.g. "2026-11-28T13"), else the newest hour past the grace window."""
-    from clickstream.etl.handler import parse_hour
+    """The scheduled event (no input needed) compacts every closed hour that needs it;
+    {"hour": "2026-11-28T13"} compacts that hour only. Raises CompactionFailed after an
+    SNS alert when an hour failed or S3 refused to delete sources, so the invocation
+    counts as an error (its alarm) and the next one retries."""
+    from clickstream.etl.handler import parse_hour, publish_alert
 
     settings = EtlSettings.from_env()
-    hour_text = (event or {}).get("hour")
-    hour = (
-        parse_hour(hour_text)
-        if hour_text
-        else default_hour(datetime.now(UTC), settings.grace_hours)
-    )
+    event = event if isinstance(event, dict) else {}
+    hour_text = event.get("hour")
     conn = warehouse.connect(
         settings.resolve_database_url(), application_name="clickstream-compact"
     )
+    s3 = boto3.client("s3")
     try:
-        return compact_hour(boto3.client("s3"), settings.raw_bucket, conn, hour).as_dict()
+        if hour_text:
+            single = compact_hour(
+                s3,
+                settings.raw_bucket,
+                conn,
+                parse_hour(str(hour_text)),
+                settings.compact_target_mb * 1024 * 1024,
+            )
+            run = CompactionRun(hours=[single])
+        else:
+            remaining = getattr(context, "get_remaining_time_in_millis", None)
+            run = compact_closed_hours(
+                s3,
+                settings.raw_bucket,
+                conn,
+                datetime.now(UTC),
+                settings,
+                (lambda: remaining() / 1000.0) if remaining is not None else None,
+            )
     finally:
         conn.close()
+    result = run.as_dict()
+    logger.info("compaction run finished", **{k: v for k, v in result.items() if k != "hours"})
+    if run.errors or run.delete_errors:
+        publish_alert(settings.sns_topic_arn, "clickstream compaction needs attention", result)
+        raise CompactionFailed(
+            f"{len(run.errors)} hours failed, {run.delete_errors} objects S3 did not delete;"
+            " the next run retries them"
+        )
+    return result

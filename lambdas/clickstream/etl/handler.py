@@ -82,6 +82,8 @@ def build_dependencies(
         grace_hours=settings.grace_hours,
         time_budget_seconds=budget,
         group_max_rows=settings.group_max_rows,
+        window=settings.window,
+        max_object_attempts=settings.max_object_attempts,
     )
 
 
@@ -105,6 +107,7 @@ def emit_metrics(summary: loader.RunSummary) -> None:
     metrics.add_metric(
         name="QuarantinedObjects", unit=MetricUnit.Count, value=summary.objects_quarantined
     )
+    metrics.add_metric(name="EtlObjectsFailed", unit=MetricUnit.Count, value=summary.objects_failed)
     metrics.add_metric(
         name="EtlBacklogObjects", unit=MetricUnit.Count, value=summary.objects_pending
     )

@@ -21,6 +21,7 @@ from typing import Any
 
 from clickstream.etl import raw_store, sessions, warehouse
 from clickstream.etl.raw_store import RawObject
+from clickstream.etl.records import DEFAULT_WINDOW, TimeWindow
 from clickstream.observability import get_logger
 
 logger = get_logger("etl")
@@ -52,6 +53,7 @@ class RunSummary:
     ended_at: datetime | None = None
     objects_loaded: int = 0
     objects_quarantined: int = 0
+    objects_failed: int = 0
     objects_pending: int = 0
     rows_inserted: int = 0
     rows_duplicate: int = 0
@@ -61,6 +63,7 @@ class RunSummary:
     lag_seconds: float | None = None
     error: str | None = None
     quarantined: list[dict[str, str]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
     hours_scanned: int = 0
 
     @property
@@ -104,6 +107,8 @@ class EtlDependencies:
     grace_hours: int
     time_budget_seconds: float
     group_max_rows: int = GROUP_MAX_ROWS
+    window: TimeWindow = DEFAULT_WINDOW
+    max_object_attempts: int = warehouse.DEFAULT_MAX_OBJECT_ATTEMPTS
     now: Callable[[], datetime] = field(default_factory=lambda: lambda: datetime.now(UTC))
 
 
@@ -165,7 +170,6 @@ def _load_everything(
         # Reprocess the range: recompute its sessions and aggregates whatever was loaded.
         sessions.mark_range_dirty(conn, hours[0].date() - timedelta(days=1), hours[-1].date())
     run_id = uuid.UUID(summary.run_id)
-    queue: Iterator[RawObject] = iter(pending)
     handled: set[str] = set()
 
     finish_reserve = min(FINISH_RESERVE_SECONDS, deps.time_budget_seconds / 4)
@@ -176,47 +180,114 @@ def _load_everything(
         in_time = time.monotonic() < deadline - finish_reserve
         return in_time and rows_staged < deps.group_max_rows
 
+    # After a run that died (killed, out of memory, Lambda timeout), maybe on an object
+    # that kills every run loading it: count each attempt before loading (committed on a
+    # second connection) and commit object by object, so such an object is quarantined
+    # after ETL_MAX_OBJECT_ATTEMPTS deaths while the others load.
+    careful = warehouse.last_run_died(conn, run_id)
+    side = deps.connect() if careful else None
+    if careful:
+        logger.warning("the last run died: loading object by object, counting attempts")
+    try:
+        _load_groups(deps, conn, summary, pending, handled, keep_going, run_id, side)
+    finally:
+        if side is not None:
+            side.close()
+    # The watermark may only pass objects recorded in the manifest: one that failed, or
+    # that a parallel drain claimed and may still roll back, holds it at its hour.
+    recorded = warehouse.manifest_keys(conn, sorted({obj.partition_hour for obj in pending}))
+    left = [obj for obj in pending if obj.key not in recorded]
+    summary.objects_pending = len(left)
+    finished = sessions.finish(conn)
+    summary.sessions_rebuilt = finished.sessions_rebuilt
+    summary.newest_event_at = warehouse.newest_received_at(conn)
+    if summary.newest_event_at is not None:
+        summary.lag_seconds = round((deps.now() - summary.newest_event_at).total_seconds(), 3)
+    if request.mode != "backfill" and not left:
+        warehouse.advance_watermark(conn, current_hour)
+    elif request.mode != "backfill":
+        warehouse.advance_watermark(conn, min(obj.partition_hour for obj in left))
+    summary.status = "partial" if summary.objects_pending else "succeeded"
+    summary.ended_at = datetime.now(UTC)
+
+
+def _load_groups(
+    deps: EtlDependencies,
+    conn: Any,
+    summary: RunSummary,
+    pending: list[RawObject],
+    handled: set[str],
+    keep_going: Callable[[int], bool],
+    run_id: uuid.UUID,
+    side: Any,
+) -> None:
+    """Load groups until nothing is left or the budget is spent; with `side` (careful
+    mode) one object per group, its attempt counted first on `side`."""
     while True:
         remaining = [obj for obj in pending if obj.key not in handled]
         if not remaining or not keep_going(0):
             break
-        queue = iter(remaining)
+        objects: Iterator[RawObject]
+        if side is None:
+            objects = _tracking(iter(remaining), handled)
+        else:
+            obj = remaining[0]
+            handled.add(obj.key)
+            attempts = warehouse.begin_attempt(side, obj, run_id)
+            if attempts == 0:
+                continue  # recorded meanwhile by a parallel drain
+            if attempts > deps.max_object_attempts:
+                _note_quarantine(
+                    summary, warehouse.quarantine_failed_object(conn, obj, run_id, attempts - 1)
+                )
+                continue
+            objects = iter([obj])
         group = warehouse.load_group(
-            conn, _tracking(queue, handled), _opener(deps), run_id, keep_going
+            conn,
+            objects,
+            _opener(deps),
+            run_id,
+            # (careful: one object, already counted as attempted, so always load it)
+            keep_going if side is None else (lambda rows: True),
+            window=deps.window,
+            max_attempts=deps.max_object_attempts,
+            attempt_counted=side is not None,
         )
+        if side is not None and group.skipped_claimed:
+            warehouse.undo_attempt(side, obj)
         for outcome in group.loaded:
             summary.objects_loaded += 1
             summary.rows_inserted += outcome.rows_inserted
             summary.rows_duplicate += outcome.rows_duplicate
             summary.rows_rejected += len(outcome.rejected)
         for outcome in group.quarantined:
-            summary.objects_quarantined += 1
-            summary.quarantined.append(
-                {"key": outcome.obj.key, "reason": outcome.quarantine_reason or ""}
+            _note_quarantine(summary, outcome)
+        for failure in group.failed:
+            summary.objects_failed += 1
+            summary.failed.append(
+                {"key": failure.obj.key, "attempts": failure.attempts, "error": failure.error}
             )
             logger.error(
-                "object quarantined", key=outcome.obj.key, reason=outcome.quarantine_reason
+                "object failed to load; retried by the next run",
+                key=failure.obj.key,
+                attempts=failure.attempts,
+                max_attempts=deps.max_object_attempts,
+                error=failure.error,
             )
-        if not group.outcomes and group.skipped_claimed == 0:
+        if not group.outcomes and not group.failed and group.skipped_claimed == 0:
             break
-    summary.objects_pending = len([obj for obj in pending if obj.key not in handled])
-    finished = sessions.finish(conn)
-    summary.sessions_rebuilt = finished.sessions_rebuilt
-    summary.newest_event_at = warehouse.newest_received_at(conn)
-    if summary.newest_event_at is not None:
-        summary.lag_seconds = round((deps.now() - summary.newest_event_at).total_seconds(), 3)
-    if request.mode != "backfill" and summary.objects_pending == 0:
-        warehouse.advance_watermark(conn, current_hour)
-    elif request.mode != "backfill":
-        oldest_left = min(obj.partition_hour for obj in pending if obj.key not in handled)
-        warehouse.advance_watermark(conn, oldest_left)
-    summary.status = "partial" if summary.objects_pending else "succeeded"
-    summary.ended_at = datetime.now(UTC)
+
+
+def _note_quarantine(summary: RunSummary, outcome: warehouse.ObjectOutcome) -> None:
+    summary.objects_quarantined += 1
+    summary.quarantined.append({"key": outcome.obj.key, "reason": outcome.quarantine_reason or ""})
+    logger.error("object quarantined", key=outcome.obj.key, reason=outcome.quarantine_reason)
 
 
 def _tracking(objects: Iterator[RawObject], handled: set[str]) -> Iterator[RawObject]:
-    # An object counts as handled once the group asked for it: loaded, quarantined or
-    # claimed by a parallel drain; if the group rolls back, the whole run fails anyway.
+    # An object counts as handled by this run once a group asked for it (loaded,
+    # quarantined, failed, or claimed by a parallel drain), so no run tries it twice;
+    # whether the watermark may pass it is decided from the manifest alone.
     for obj in objects:
         handled.add(obj.key)
         yield obj
@@ -284,7 +355,7 @@ def _row(summary: RunSummary) -> dict[str, Any]:
     row = {
         k: v
         for k, v in asdict(summary).items()
-        if k not in ("mode", "quarantined", "hours_scanned")
+        if k not in ("mode", "quarantined", "failed", "objects_failed", "hours_scanned")
     }
     row["run_id"] = summary.run_id
     return row
@@ -296,6 +367,7 @@ def _log_fields(summary: RunSummary) -> dict[str, Any]:
         "status": summary.status,
         "objects_loaded": summary.objects_loaded,
         "objects_quarantined": summary.objects_quarantined,
+        "objects_failed": summary.objects_failed,
         "objects_pending": summary.objects_pending,
         "rows_inserted": summary.rows_inserted,
         "rows_duplicate": summary.rows_duplicate,

@@ -7,17 +7,22 @@ taken out before re-validating against the one event schema.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
 
 from clickstream.contract import validate_event
+from clickstream.etl.raw_store import partition_hour_of
 
 SUPPORTED_RAW_VERSION = 1
 SERVER_FIELDS = (
     "raw_version", "received_at", "request_id", "auth", "clock_skew", "ua", "is_bot", "utm",
+    "client_ts",
 )  # fmt: skip
 CLOCK_SKEW_VALUES = (None, "future", "past")
 AUTH_VALUES = ("site_key", "cognito")
@@ -31,7 +36,7 @@ COPY_COLUMNS: tuple[str, ...] = (
     "list_position", "impression_items", "search_query", "result_count", "engaged_ms", "props",
     "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "browser",
     "browser_version", "os", "os_version", "device_family", "ua_device_type", "is_bot",
-    "clock_skew", "auth", "request_id", "source_key",
+    "clock_skew", "auth", "request_id", "client_ts", "source_key",
 )  # fmt: skip
 
 NULL = "\\N"
@@ -39,6 +44,33 @@ _EMPTY: dict[str, Any] = {}
 _UA_KEYS = ("browser", "browser_version", "os", "os_version", "device_family", "device_type")
 _UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 _UTC_SUFFIXES = ("Z", "+00:00", "-00:00")
+# A surrogate code point left in a str is a lone one (a pair is read as one character).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# The largest UTC offset PostgreSQL accepts in a timestamptz literal is 15:59.
+MAX_OFFSET_HOURS = 15
+# Values that become parts of an aggregate's primary key (btree entries are limited to
+# about 2,700 bytes): UTM values and the referrer host are cut to this many characters.
+MAX_KEY_CHARS = 200
+# A line's text kept in etl_rejected_rows, and its reason.
+MAX_REASON_CHARS = 2000
+
+# Same names and defaults as the ingest Lambda's event-time window (INTERFACES.md).
+DEFAULT_MAX_AHEAD_SECONDS = 86_400
+DEFAULT_MAX_BEHIND_SECONDS = 2_592_000
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """How far a client's `ts` may be ahead of / behind the receive time; outside it the
+    receive time is stored as the event time, the client's time as client_ts, and
+    clock_skew says which way it was off. Also bounds received_at around the object's
+    partition hour (a receive time far from the hour it was partitioned by is not real)."""
+
+    max_ahead: timedelta = timedelta(seconds=DEFAULT_MAX_AHEAD_SECONDS)
+    max_behind: timedelta = timedelta(seconds=DEFAULT_MAX_BEHIND_SECONDS)
+
+
+DEFAULT_WINDOW = TimeWindow()
 
 
 class RejectedRecord(ValueError):
@@ -90,9 +122,83 @@ def _no_nul(value: Any) -> Any:
     return value.replace("\x00", "") if isinstance(value, str) and "\x00" in value else value
 
 
+def _strip_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_nul(v) for v in value]
+    return value
+
+
 def _json(value: Any) -> str:
-    # jsonb cannot hold \u0000; the text is COPY-escaped later like every other string.
-    return orjson.dumps(value).decode().replace("\\u0000", "")
+    # jsonb cannot hold \u0000. The escape appears in the text only when some string
+    # holds a NUL, or a backslash followed by "u0000", so only then are the values cleaned
+    # (cutting the six characters out of the text would break the second kind).
+    text = orjson.dumps(value).decode()
+    if "\\u0000" in text:
+        text = orjson.dumps(_strip_nul(value)).decode()
+    return text
+
+
+def _int_text(value: Any) -> str:
+    # The schema's "integer" accepts 1280.0; an integer column refuses that text.
+    if value.__class__ is int:
+        return str(value)
+    return str(int(value))
+
+
+def _key_text(value: Any) -> Any:
+    # An aggregate key part: cut so the aggregate's btree entry stays under its limit.
+    if isinstance(value, str) and len(value) > MAX_KEY_CHARS:
+        return value[:MAX_KEY_CHARS]
+    return value
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _int_like_orjson(text: str) -> int | float:
+    # orjson reads an integer beyond 64 bits as a float (and can only write 64-bit ones).
+    value = int(text)
+    return value if -(2**63) <= value < 2**64 else float(value)
+
+
+def _loads(line: bytes) -> Any:
+    """orjson, or for a line orjson refuses because of lone surrogates (a string cut in
+    the middle of an emoji, written by older ingest code) the standard parser, with each
+    lone surrogate replaced by U+FFFD as ingest does now."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        if "surrogate" not in str(error):
+            raise RejectedRecord(f"invalid JSON: {error}") from error
+        try:
+            record = json.loads(
+                line.decode("utf-8", "surrogatepass"),
+                parse_constant=_refuse_constant,
+                parse_int=_int_like_orjson,
+            )
+        except (ValueError, UnicodeDecodeError) as second:
+            raise RejectedRecord(f"invalid JSON: {error}") from second
+        return _replace_surrogates(record)
+
+
+def clean_text(value: str, limit: int) -> str:
+    """Text PostgreSQL stores whatever the line held: no NUL, no lone surrogate."""
+    return _SURROGATE.sub("\ufffd", value[:limit].replace("\x00", ""))
 
 
 @lru_cache(maxsize=256)
@@ -146,27 +252,66 @@ def url_host(url: str | None) -> str | None:
 
 
 def _parse_time(value: Any, field: str) -> datetime:
+    """An aware datetime PostgreSQL can store too; raise RejectedRecord otherwise."""
     if not isinstance(value, str):
         raise RejectedRecord(f"{field}: missing or not a string")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as error:
         raise RejectedRecord(f"{field}: not a real RFC 3339 time ({error})") from error
-    if parsed.tzinfo is None:
+    offset = parsed.utcoffset()
+    if offset is None:
         raise RejectedRecord(f"{field}: no UTC offset")
+    if not value.endswith("Z"):
+        # Python reads "+05:75" as 6 h 15 min; PostgreSQL refuses minutes >= 60 and
+        # offsets beyond 15:59, so check the text itself.
+        sign, hours, minutes = value[-6], value[-5:-3], value[-2:]
+        if (
+            sign not in "+-"
+            or value[-3] != ":"
+            or not (hours + minutes).isdigit()
+            or int(minutes) >= 60
+            or int(hours) > MAX_OFFSET_HOURS
+        ):
+            raise RejectedRecord(
+                f"{field}: UTC offset {value[-6:]!r} is not one PostgreSQL accepts"
+                f" (hours <= {MAX_OFFSET_HOURS}, minutes < 60)"
+            )
     return parsed
 
 
-def parse_line(line: bytes, source_key: str) -> ParsedEvent:
+def _utc(moment: datetime) -> datetime | None:
+    """The UTC time, or None when it falls outside Python's years 1-9999 (e.g. year 1
+    with a positive offset)."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+@lru_cache(maxsize=256)
+def _received_bounds(source_key: str, window: TimeWindow) -> tuple[datetime, datetime] | None:
+    """The receive times an object of this key's partition hour can hold (None when the
+    key has no partition hour)."""
+    hour = partition_hour_of(source_key)
+    if hour is None:
+        return None
+    return hour - window.max_behind, hour + timedelta(hours=1) + window.max_ahead
+
+
+def parse_line(line: bytes, source_key: str, window: TimeWindow = DEFAULT_WINDOW) -> ParsedEvent:
     """Validate one raw line and flatten it into a COPY text row; raise RejectedRecord.
+
+    Besides the schema, everything PostgreSQL would refuse is checked here (offsets,
+    integral floats in integer columns, NUL in text and jsonb, lone surrogates, times
+    outside PostgreSQL's or Python's range), so a bad line is rejected alone instead of
+    failing its object's COPY. A client time outside `window` around the receive time
+    is replaced by the receive time (the client's kept in client_ts, clock_skew set).
 
     Runs once per event, so it avoids helper calls and intermediate dicts: the server
     fields are popped straight off the parsed record, and the columns are gathered into
     one list that is joined once (see _copy_line)."""
-    try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError as error:
-        raise RejectedRecord(f"invalid JSON: {error}") from error
+    record = _loads(line)
     if record.__class__ is not dict:
         raise RejectedRecord("a raw line must be a JSON object")
     pop = record.pop
@@ -178,6 +323,7 @@ def parse_line(line: bytes, source_key: str) -> ParsedEvent:
     ua = pop("ua", None)
     is_bot = pop("is_bot", None)
     utm = pop("utm", None)
+    client_ts = pop("client_ts", None)
     if raw_version != SUPPORTED_RAW_VERSION:
         raise RejectedRecord(f"raw_version {raw_version!r} is not supported")
     if clock_skew not in CLOCK_SKEW_VALUES:
@@ -194,13 +340,37 @@ def parse_line(line: bytes, source_key: str) -> ParsedEvent:
         utm = _EMPTY
     elif utm.__class__ is not dict:
         raise RejectedRecord("utm: not an object")
+    if client_ts is not None and client_ts.__class__ is not str:
+        raise RejectedRecord("client_ts: not a string")
     received_at = _parse_time(received_text, "received_at")
+    # (A time written with "Z" is parsed as UTC already: no conversion per line.)
+    received_utc = received_at if received_text[-1] == "Z" else _utc(received_at)
+    bounds = _received_bounds(source_key, window)
+    if received_utc is None or (bounds is not None and not (bounds[0] <= received_utc < bounds[1])):
+        raise RejectedRecord(
+            f"received_at: {received_text} is not a receive time of the object's partition"
+            f" hour {bounds[0] + window.max_behind if bounds else '(none)'}"
+        )
     problems = validate_event(record)
     if problems:
         raise RejectedRecord("schema: " + "; ".join(str(problem) for problem in problems))
     get = record.get
     ts: str = record["ts"]
     event_time = _parse_time(ts, "ts")
+    event_utc = event_time if ts[-1] == "Z" else _utc(event_time)
+    skew = None if event_utc is None else event_utc - received_utc
+    if skew is None:
+        # Beyond Python's years 1-9999 in UTC: year 1 with a positive offset, or 9999
+        # with a negative one.
+        clock_skew = "past" if event_time.year == 1 else "future"
+        client_ts = client_ts or ts
+        ts, event_time = received_text, received_at
+    elif skew > window.max_ahead:
+        clock_skew, client_ts = "future", client_ts or ts
+        ts, event_time = received_text, received_at
+    elif skew < -window.max_behind:
+        clock_skew, client_ts = "past", client_ts or ts
+        ts, event_time = received_text, received_at
     # The schema pins ts to RFC 3339, so a UTC time's date is its first ten characters.
     if ts.endswith(_UTC_SUFFIXES):
         event_date = event_time.date()
@@ -215,6 +385,7 @@ def parse_line(line: bytes, source_key: str) -> ParsedEvent:
     items = ecom.get("items")
     page_url: str = record["page_url"]
     referrer = get("referrer") or None
+    referrer_host = _key_text(url_host(referrer))
     event_id: str = record["event_id"].lower()
     session_id: str = record["session_id"].lower()
     product_id = ecom.get("product_id")
@@ -228,6 +399,10 @@ def parse_line(line: bytes, source_key: str) -> ParsedEvent:
     engaged_ms = get("engaged_ms")
     screen_width = device.get("screen_width")
     screen_height = device.get("screen_height")
+    utm_values = list(map(utm.get, _UTM_KEYS))
+    for index, value in enumerate(utm_values):
+        if value.__class__ is str and len(value) > MAX_KEY_CHARS:
+            utm_values[index] = value[:MAX_KEY_CHARS]
     # Numbers and booleans are converted here, where the schema fixed their types; the
     # rest are strings or None (see _copy_line).
     fields = [
@@ -243,10 +418,10 @@ def parse_line(line: bytes, source_key: str) -> ParsedEvent:
         url_path(page_url),
         get("page_title"),
         referrer,
-        url_host(referrer),
+        referrer_host,
         device.get("type"),
-        None if screen_width is None else str(screen_width),
-        None if screen_height is None else str(screen_height),
+        None if screen_width is None else _int_text(screen_width),
+        None if screen_height is None else _int_text(screen_height),
         device.get("language"),
         geo.get("country"),
         geo.get("city"),
@@ -254,21 +429,22 @@ def parse_line(line: bytes, source_key: str) -> ParsedEvent:
         category,
         currency,
         price_text,
-        None if qty is None else str(qty),
+        None if qty is None else _int_text(qty),
         ecom.get("order_id"),
         ecom.get("list_id"),
-        None if position is None else str(position),
+        None if position is None else _int_text(position),
         None if items is None else _json(items),
         props.get("search_query"),
-        None if result_count is None else str(result_count),
-        None if engaged_ms is None else str(engaged_ms),
+        None if result_count is None else _int_text(result_count),
+        None if engaged_ms is None else _int_text(engaged_ms),
         _json(props) if props else None,
-        *map(utm.get, _UTM_KEYS),
+        *utm_values,
         *map(ua.get, _UA_KEYS),
         "t" if is_bot else "f",
         clock_skew,
         auth,
         request_id,
+        client_ts,
     ]
     product = (
         None

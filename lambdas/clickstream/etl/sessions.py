@@ -198,6 +198,9 @@ def finish(conn: Any) -> FinishResult:
             # large load, so the planner overestimates), so it is off for this step.
             cur.execute("set local work_mem = '64MB'")
             cur.execute("set local jit = off")
+            # Exclusive: waits for every load transaction that queued work (they hold it
+            # shared, warehouse.hold_queue_lock) to commit, so none can queue a session
+            # this finish then deletes from the queue without seeing its events.
             cur.execute("select pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, FINISH_LOCK))
             cur.execute(TAKE_DIRTY_SESSIONS_SQL)
             cur.execute(OLD_SESSION_DATES_SQL)
@@ -214,7 +217,10 @@ def finish(conn: Any) -> FinishResult:
 
 def mark_range_dirty(conn: Any, first_day: Any, last_day: Any) -> None:
     """Queue every session and date of an event-date range (used by backfill)."""
+    from clickstream.etl.warehouse import hold_queue_lock
+
     with conn.cursor() as cur:
+        hold_queue_lock(cur)
         cur.execute(
             "insert into etl_dirty_sessions (session_id) select distinct session_id"
             " from fact_events where event_date between %s and %s on conflict do nothing",

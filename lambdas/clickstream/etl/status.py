@@ -1,4 +1,5 @@
-"""`clickstream status`: watermark, freshness, recent runs and raw objects not loaded yet."""
+"""`clickstream status`: watermark, freshness, recent runs, raw objects not loaded yet
+and objects whose loads keep failing (quarantined at ETL_MAX_OBJECT_ATTEMPTS)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,19 @@ def status_report(
         runs = [
             dict(zip([c.name for c in cur.description], row, strict=True)) for row in cur.fetchall()
         ]
+        # Objects whose loads failed and that are not quarantined yet (etl_object_attempts).
+        cur.execute(
+            "select object_key, partition_hour, attempts, last_error, updated_at"
+            " from etl_object_attempts order by partition_hour, object_key limit 100"
+        )
+        failing = [
+            dict(zip([c.name for c in cur.description], row, strict=True)) for row in cur.fetchall()
+        ]
     conn.commit()
+    attempts = {row["object_key"]: row["attempts"] for row in failing}
+    for item in pending:
+        if item["key"] in attempts:
+            item["state"] = f"failing: {attempts[item['key']]} failed attempts, retried next run"
     freshness_names = (
         "last_success_at", "freshness_minutes", "newest_event_at", "lag_seconds",
         "latest_status", "latest_backlog", "quarantined_objects", "rejected_rows",
@@ -58,5 +71,6 @@ def status_report(
         "scan_window_start": window_start.isoformat() if window_start else None,
         "freshness": dict(zip(freshness_names, fresh, strict=True)) if fresh else {},
         "pending_objects": pending,
+        "failing_objects": failing,
         "recent_runs": runs,
     }

@@ -7,6 +7,7 @@ takes values uses driver parameters; identifiers are fixed.
 
 from __future__ import annotations
 
+import io
 import queue
 import threading
 import uuid
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import botocore.exceptions
 import psycopg2
 import psycopg2.errors
 import psycopg2.extras
@@ -22,9 +24,13 @@ import psycopg2.extras
 from clickstream.etl.raw_store import CorruptObject, RawObject
 from clickstream.etl.records import (
     COPY_COLUMNS,
+    DEFAULT_WINDOW,
+    MAX_REASON_CHARS,
     ParsedEvent,
     ProductFacts,
     RejectedRecord,
+    TimeWindow,
+    clean_text,
     event_id_of,
     parse_line,
 )
@@ -32,11 +38,30 @@ from clickstream.etl.records import (
 # Advisory lock keys (two-int form: a namespace and a key) owned by the ETL.
 LOCK_NAMESPACE = 7240
 RUN_LOCK = 1  # one scheduled run / backfill at a time; drains share it
-FINISH_LOCK = 2  # one session/aggregate rebuild at a time
+FINISH_LOCK = 2  # one session/aggregate rebuild at a time; load groups take it shared
 OBJECT_LOCK_NAMESPACE = 7241  # per raw object, so parallel drains never load one twice
 RUN_ROW_LOCK_NAMESPACE = 7242  # held by a live run on its etl_runs row
 PIPELINE = "raw_events"
 MAX_REJECTED_LINE_CHARS = 8000
+DEFAULT_MAX_OBJECT_ATTEMPTS = 3
+# Rows COPYed at once when an object's rows are loaded one slice at a time to find the
+# ones PostgreSQL refuses (see _stage_carefully).
+CAREFUL_SLICE_ROWS = 2000
+# Errors of a single row's values (class 22 data exceptions, class 23 constraints, and
+# limits such as an over-large jsonb): the row is rejected, its object still loads.
+ROW_ERRORS: tuple[type[BaseException], ...] = (
+    psycopg2.DataError,
+    psycopg2.IntegrityError,
+    psycopg2.errors.ProgramLimitExceeded,
+)
+# S3 throttling and outages, and credentials or keys that fail for every object (an IAM
+# or KMS change), are the run's problem, not the object's: they fail the run (alarmed)
+# and count no attempt against any object, so they never quarantine a whole backlog.
+TRANSIENT_S3_CODES = frozenset(
+    ("SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "Throttling",
+     "ThrottlingException", "RequestTimeTooSkewed", "ExpiredToken", "AccessDenied",
+     "InvalidAccessKeyId", "SignatureDoesNotMatch", "TokenRefreshRequired")
+)  # fmt: skip
 
 STAGE_TABLE_SQL = (
     "create temp table if not exists etl_stage (like fact_events including defaults)"
@@ -257,6 +282,17 @@ class ObjectOutcome:
     rejected: list[tuple[int, str | None, str, str]] = field(default_factory=list)
     quarantine_reason: str | None = None
 
+    def reject(self, line_number: int, line: bytes, reason: str) -> None:
+        event_id = event_id_of(line)
+        self.rejected.append(
+            (
+                line_number,
+                None if event_id is None else clean_text(event_id, 64),
+                clean_text(reason, MAX_REASON_CHARS),
+                clean_text(line.decode("utf-8", "replace"), MAX_REJECTED_LINE_CHARS),
+            )
+        )
+
     @property
     def rows_duplicate(self) -> int:
         return self.rows_valid - self.rows_inserted
@@ -324,9 +360,20 @@ class Touched:
                 ours.facts = theirs.facts
 
 
+@dataclass(frozen=True)
+class ObjectFailure:
+    """An object whose load raised: rolled back alone; `attempts` counts its failures so
+    far (it is quarantined once they reach the limit)."""
+
+    obj: RawObject
+    error: str
+    attempts: int = 0
+
+
 @dataclass
 class GroupResult:
     outcomes: list[ObjectOutcome] = field(default_factory=list)
+    failed: list[ObjectFailure] = field(default_factory=list)
     skipped_claimed: int = 0
     newest_received_at: datetime | None = None
     objects_staged: int = 0
@@ -356,11 +403,16 @@ class CopyStream:
     QUEUE_CHUNKS = 4
 
     def __init__(
-        self, lines: Iterator[bytes], outcome: ObjectOutcome, touched: Touched | None = None
+        self,
+        lines: Iterator[bytes],
+        outcome: ObjectOutcome,
+        touched: Touched | None = None,
+        window: TimeWindow = DEFAULT_WINDOW,
     ) -> None:
         self.lines = lines
         self.outcome = outcome
         self.touched = touched
+        self.window = window
         self.error: BaseException | None = None
         self._chunks: queue.Queue[str | None] = queue.Queue(self.QUEUE_CHUNKS)
         self._stop = threading.Event()
@@ -412,7 +464,7 @@ class CopyStream:
         outcome = self.outcome
         source_key = outcome.obj.key
         touched = self.touched
-        rejected = outcome.rejected
+        window = self.window
         pieces: list[str] = []
         length = 0
         # A small first chunk, so PostgreSQL starts inserting while the rest is parsed
@@ -422,16 +474,9 @@ class CopyStream:
             for line in self.lines:
                 outcome.records_total += 1
                 try:
-                    parsed = parse_line(line, source_key)
-                except RejectedRecord as rejection:
-                    rejected.append(
-                        (
-                            outcome.records_total,
-                            event_id_of(line),
-                            str(rejection)[:2000],
-                            line.decode("utf-8", "replace")[:MAX_REJECTED_LINE_CHARS],
-                        )
-                    )
+                    parsed = parse_line(line, source_key, window)
+                except Exception as rejection:
+                    outcome.reject(outcome.records_total, line, _rejection_reason(rejection))
                     continue
                 outcome.rows_valid += 1
                 if touched is not None:
@@ -457,6 +502,14 @@ class CopyStream:
         self._put(None)
 
 
+def _rejection_reason(error: Exception) -> str:
+    """The reason stored for a line parse_line refused, or for one it failed on in a way
+    it did not foresee (a line is rejected alone, never its whole object)."""
+    if isinstance(error, RejectedRecord):
+        return str(error)
+    return f"could not read the line ({type(error).__name__}: {error})"
+
+
 def claim_object(cur: Any, obj: RawObject) -> bool:
     """Take the object's transaction lock and check it is still unloaded."""
     cur.execute(
@@ -468,23 +521,39 @@ def claim_object(cur: Any, obj: RawObject) -> bool:
     return cur.fetchone() is None
 
 
+def hold_queue_lock(cur: Any) -> None:
+    """Taken (shared) by every transaction that queues sessions or dates, before it
+    writes anything; the finish step takes it exclusively (sessions.finish). So a
+    finish never empties the queues while a load that queued into them, or whose
+    events it would miss, is uncommitted: it waits for that load to commit, and a load
+    that starts queueing meanwhile waits for the finish and queues afresh."""
+    cur.execute("select pg_advisory_xact_lock_shared(%s, %s)", (LOCK_NAMESPACE, FINISH_LOCK))
+
+
 def load_group(
     conn: Any,
     objects: Iterable[RawObject],
     open_lines: Callable[[RawObject], Iterator[bytes]],
     run_id: uuid.UUID,
     keep_going: Callable[[int], bool],
+    window: TimeWindow = DEFAULT_WINDOW,
+    max_attempts: int = DEFAULT_MAX_OBJECT_ATTEMPTS,
+    attempt_counted: bool = False,
 ) -> GroupResult:
     """Load and record a group of objects in ONE transaction (see _load_object).
 
     `keep_going(rows_staged)` is asked before each object; returning False ends the
-    group (time budget or group size), and the group commits what it has.
+    group (time budget or group size), and the group commits what it has. An object
+    whose load raises (anything but a lost connection or an S3 outage) is rolled back
+    alone and its attempt counted in etl_object_attempts; at `max_attempts` it is
+    quarantined, so it never blocks the objects behind it.
     """
     result = GroupResult()
     touched = Touched()
     rows_staged = 0
     try:
         with conn.cursor() as cur:
+            hold_queue_lock(cur)
             cur.execute(STAGE_TABLE_SQL)
             pull = iter(objects)
             # Ask before pulling: an object taken from the iterator counts as handled.
@@ -495,11 +564,21 @@ def load_group(
                 if not claim_object(cur, obj):
                     result.skipped_claimed += 1
                     continue
-                outcome = _load_object(cur, obj, open_lines, touched, result)
+                try:
+                    outcome = _load_object(cur, obj, open_lines, touched, result, window)
+                except Exception as error:
+                    root = _root_error(error)
+                    if _is_transient(root, conn):
+                        raise
+                    # Anything else is this object's own failure: undo it alone.
+                    cur.execute("rollback to savepoint object_copy")
+                    result.failed.append(ObjectFailure(obj, _describe_failure(root)))
+                    continue
                 if outcome.quarantine_reason is None:
                     rows_staged += outcome.rows_valid
                 result.outcomes.append(outcome)
             _queue_touched(cur, touched, result)
+            _count_failures(cur, result, run_id, max_attempts, attempt_counted)
             _record_objects(cur, result, run_id)
         conn.commit()
     except BaseException:
@@ -508,25 +587,65 @@ def load_group(
     return result
 
 
+def _root_error(error: BaseException) -> BaseException:
+    # A COPY that stopped because the parser thread failed raises a psycopg2 error whose
+    # cause is the thread's exception (see _quarantine_or_raise).
+    while error.__cause__ is not None and isinstance(error, psycopg2.Error):
+        error = error.__cause__
+    return error
+
+
+def _is_transient(error: BaseException, conn: Any) -> bool:
+    """A failure of the run's dependencies rather than of the object being loaded."""
+    if isinstance(error, psycopg2.Error):
+        if conn.closed or isinstance(error, psycopg2.InterfaceError):
+            return True
+        return isinstance(error, psycopg2.OperationalError) and not isinstance(error, ROW_ERRORS)
+    if isinstance(error, botocore.exceptions.ClientError):
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return code in TRANSIENT_S3_CODES or code.startswith("KMS.") or status >= 500
+    return isinstance(
+        error,
+        (
+            botocore.exceptions.ConnectionError,
+            botocore.exceptions.HTTPClientError,
+            botocore.exceptions.NoCredentialsError,
+            MemoryError,
+        ),
+    )
+
+
+def _describe_failure(error: BaseException) -> str:
+    return clean_text(f"{type(error).__name__}: {str(error).strip()}", MAX_REASON_CHARS)
+
+
 def _load_object(
     cur: Any,
     obj: RawObject,
     open_lines: Callable[[RawObject], Iterator[bytes]],
     touched: Touched,
     result: GroupResult,
+    window: TimeWindow = DEFAULT_WINDOW,
 ) -> ObjectOutcome:
     """COPY one object straight into fact_events; on a duplicate event_id, load it
-    through etl_stage instead; on a corrupt gzip, quarantine it. Inside a savepoint,
-    so whatever fails leaves no row of the object behind."""
+    through etl_stage instead; on a row PostgreSQL refuses, load it slice by slice to
+    reject only that row; on a corrupt gzip, quarantine it. Inside a savepoint, so
+    whatever fails leaves no row of the object behind."""
     cur.execute("savepoint object_copy")
     outcome = ObjectOutcome(obj)
     mine = Touched()
     try:
-        with CopyStream(open_lines(obj), outcome, mine) as stream:
+        with CopyStream(open_lines(obj), outcome, mine, window) as stream:
             cur.copy_expert(DIRECT_COPY_SQL, stream)
     except psycopg2.errors.UniqueViolation:
         cur.execute("rollback to savepoint object_copy")
-        return _stage_object(cur, obj, open_lines, result)
+        return _stage_object(cur, obj, open_lines, result, window)
+    except ROW_ERRORS as error:
+        if stream.error is not None:
+            return _quarantine_or_raise(cur, stream, outcome, error)
+        cur.execute("rollback to savepoint object_copy")
+        return _stage_object(cur, obj, open_lines, result, window, careful=True)
     except psycopg2.Error as error:
         return _quarantine_or_raise(cur, stream, outcome, error)
     cur.execute("release savepoint object_copy")
@@ -540,14 +659,24 @@ def _stage_object(
     obj: RawObject,
     open_lines: Callable[[RawObject], Iterator[bytes]],
     result: GroupResult,
+    window: TimeWindow = DEFAULT_WINDOW,
+    careful: bool = False,
 ) -> ObjectOutcome:
     # Still inside the object's savepoint, which the caller rolled back to.
     outcome = ObjectOutcome(obj)
-    try:
-        with CopyStream(open_lines(obj), outcome) as stream:
-            cur.copy_expert(COPY_SQL, stream)
-    except psycopg2.Error as error:
-        return _quarantine_or_raise(cur, stream, outcome, error)
+    if careful:
+        _stage_carefully(cur, obj, open_lines, outcome, window)
+    else:
+        try:
+            with CopyStream(open_lines(obj), outcome, None, window) as stream:
+                cur.copy_expert(COPY_SQL, stream)
+        except ROW_ERRORS as error:
+            if stream.error is not None:
+                return _quarantine_or_raise(cur, stream, outcome, error)
+            cur.execute("rollback to savepoint object_copy")
+            return _stage_object(cur, obj, open_lines, result, window, careful=True)
+        except psycopg2.Error as error:
+            return _quarantine_or_raise(cur, stream, outcome, error)
     cur.execute(MERGE_SQL)
     for _source_key, inserted, newest in cur.fetchall():
         outcome.rows_inserted = int(inserted)
@@ -557,6 +686,157 @@ def _stage_object(
     cur.execute("truncate etl_stage")
     cur.execute("release savepoint object_copy")
     result.objects_staged += 1
+    return outcome
+
+
+def _stage_carefully(
+    cur: Any,
+    obj: RawObject,
+    open_lines: Callable[[RawObject], Iterator[bytes]],
+    outcome: ObjectOutcome,
+    window: TimeWindow,
+) -> None:
+    """The fallback for a row that passed every check in records.py and still made
+    PostgreSQL refuse the object's COPY: stage the rows in slices of CAREFUL_SLICE_ROWS,
+    and bisect a refused slice under savepoints down to the rows PostgreSQL refuses,
+    which are rejected with its message. Memory stays bounded by one slice."""
+    pending: list[tuple[int, bytes, str]] = []
+    for line in open_lines(obj):
+        outcome.records_total += 1
+        try:
+            parsed = parse_line(line, obj.key, window)
+        except Exception as rejection:
+            outcome.reject(outcome.records_total, line, _rejection_reason(rejection))
+            continue
+        outcome.rows_valid += 1
+        pending.append((outcome.records_total, line, parsed.copy_line))
+        if len(pending) >= CAREFUL_SLICE_ROWS:
+            _copy_or_split(cur, pending, outcome)
+            pending = []
+    if pending:
+        _copy_or_split(cur, pending, outcome)
+
+
+def _copy_or_split(cur: Any, rows: list[tuple[int, bytes, str]], outcome: ObjectOutcome) -> None:
+    cur.execute("savepoint object_slice")
+    try:
+        cur.copy_expert(COPY_SQL, io.StringIO("".join(row[2] for row in rows)))
+    except ROW_ERRORS as error:
+        cur.execute("rollback to savepoint object_slice")
+        cur.execute("release savepoint object_slice")
+        if len(rows) == 1:
+            message = (getattr(error, "pgerror", None) or str(error)).strip().splitlines()
+            outcome.rows_valid -= 1
+            outcome.reject(
+                rows[0][0], rows[0][1], "PostgreSQL refused the row: " + " ".join(message[:2])
+            )
+            return
+        middle = len(rows) // 2
+        _copy_or_split(cur, rows[:middle], outcome)
+        _copy_or_split(cur, rows[middle:], outcome)
+        return
+    cur.execute("release savepoint object_slice")
+
+
+def _count_failures(
+    cur: Any,
+    result: GroupResult,
+    run_id: uuid.UUID,
+    max_attempts: int,
+    attempt_counted: bool = False,
+) -> None:
+    """Count each failed object's attempt (etl_object_attempts); one that reached
+    `max_attempts` becomes a quarantined outcome, recorded with the others. With
+    `attempt_counted` the attempt was counted before loading (begin_attempt): only
+    the error is recorded."""
+    counted = []
+    increment = 0 if attempt_counted else 1
+    for failure in result.failed:
+        cur.execute(
+            "insert into etl_object_attempts as a"
+            " (object_key, partition_hour, attempts, last_error, run_id)"
+            " values (%s, %s, 1, %s, %s)"
+            " on conflict (object_key) do update set attempts = a.attempts + %s,"
+            " last_error = excluded.last_error, run_id = excluded.run_id, updated_at = now()"
+            " returning attempts",
+            (failure.obj.key, failure.obj.partition_hour, failure.error, str(run_id), increment),
+        )
+        attempts = int(cur.fetchone()[0])
+        counted.append(ObjectFailure(failure.obj, failure.error, attempts))
+        if attempts >= max_attempts:
+            outcome = ObjectOutcome(failure.obj)
+            outcome.quarantine_reason = clean_text(
+                f"failed {attempts} times; last error: {failure.error}", MAX_REASON_CHARS
+            )
+            result.outcomes.append(outcome)
+    result.failed = counted
+
+
+DIED_WHILE_LOADING = "the run died while loading it (process killed, out of memory or timed out)"
+
+
+def last_run_died(conn: Any, current: uuid.UUID) -> bool:
+    """True when the newest finished run before this one was abandoned: it died, maybe
+    on an object that kills every run that loads it, so this run loads carefully."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select status from etl_runs where run_id <> %s"
+            " and status not in ('running', 'skipped') order by started_at desc limit 1",
+            (str(current),),
+        )
+        row = cur.fetchone()
+    conn.commit()
+    return bool(row) and row[0] == "abandoned"
+
+
+def begin_attempt(side: Any, obj: RawObject, run_id: uuid.UUID) -> int:
+    """Count an attempt on `obj` BEFORE loading it, committed at once on a second
+    connection, so a run that dies on the object leaves the count behind (a finished
+    load deletes the row in its own commit). Returns the attempts including this one,
+    0 when the object is in the manifest already."""
+    with side.cursor() as cur:
+        cur.execute(
+            "insert into etl_object_attempts as a"
+            " (object_key, partition_hour, attempts, last_error, run_id)"
+            " select %s, %s, 1, %s, %s"
+            " where not exists (select 1 from etl_manifest where object_key = %s)"
+            " on conflict (object_key) do update set attempts = a.attempts + 1,"
+            " last_error = excluded.last_error, run_id = excluded.run_id, updated_at = now()"
+            " returning attempts",
+            (obj.key, obj.partition_hour, DIED_WHILE_LOADING, str(run_id), obj.key),
+        )
+        row = cur.fetchone()
+    side.commit()
+    return int(row[0]) if row else 0
+
+
+def undo_attempt(side: Any, obj: RawObject) -> None:
+    """Take back a begin_attempt for an object another drain held (never loaded here)."""
+    with side.cursor() as cur:
+        cur.execute(
+            "update etl_object_attempts set attempts = attempts - 1 where object_key = %s",
+            (obj.key,),
+        )
+        cur.execute(
+            "delete from etl_object_attempts where object_key = %s and attempts <= 0", (obj.key,)
+        )
+    side.commit()
+
+
+def quarantine_failed_object(
+    conn: Any, obj: RawObject, run_id: uuid.UUID, attempts: int
+) -> ObjectOutcome:
+    """Record an object that failed `attempts` times as quarantined (one commit)."""
+    with conn.cursor() as cur:
+        cur.execute("select last_error from etl_object_attempts where object_key = %s", (obj.key,))
+        row = cur.fetchone()
+        outcome = ObjectOutcome(obj)
+        outcome.quarantine_reason = clean_text(
+            f"failed {attempts} times; last error: {row[0] if row else DIED_WHILE_LOADING}",
+            MAX_REASON_CHARS,
+        )
+        _record_objects(cur, GroupResult(outcomes=[outcome]), run_id)
+    conn.commit()
     return outcome
 
 
@@ -618,6 +898,9 @@ def _record_objects(cur: Any, result: GroupResult, run_id: uuid.UUID) -> None:
             " on conflict (object_key, line_number) do nothing",
             rejected_rows,
         )
+    done = [o.obj.key for o in result.outcomes]
+    if done:
+        cur.execute("delete from etl_object_attempts where object_key = any(%s)", (done,))
     manifest_rows = [
         (
             o.obj.key,
