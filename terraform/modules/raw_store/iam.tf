@@ -62,6 +62,20 @@ data "aws_iam_policy_document" "compact_raw" {
     ]
   }
 
+  # A merged object larger than one part is uploaded in parts; a run that dies
+  # mid-upload leaves an unfinished upload that the next run lists and aborts.
+  statement {
+    sid       = "ListUnfinishedUploads"
+    actions   = ["s3:ListBucketMultipartUploads"]
+    resources = [aws_s3_bucket.raw.arn]
+  }
+
+  statement {
+    sid       = "AbortAbandonedUploads"
+    actions   = ["s3:AbortMultipartUpload"]
+    resources = ["${aws_s3_bucket.raw.arn}/${local.partition_glob}compacted-*"]
+  }
+
   statement {
     sid       = "EncryptWithRawKey"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
