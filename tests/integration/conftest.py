@@ -207,11 +207,17 @@ WAREHOUSE_FINGERPRINT_SQL = {
     **{
         table: f"select md5(string_agg(t::text, '|' order by t::text)) from {table} as t"
         for table in (
-            "agg_traffic_daily", "agg_traffic_hourly", "agg_page_daily",
-            "agg_page_transition_daily", "agg_funnel_daily", "agg_category_funnel_daily",
-            "agg_product_daily", "agg_search_daily", "agg_acquisition_daily",
+            "agg_traffic_daily",
+            "agg_traffic_hourly",
+            "agg_page_daily",
+            "agg_page_transition_daily",
+            "agg_funnel_daily",
+            "agg_category_funnel_daily",
+            "agg_product_daily",
+            "agg_search_daily",
+            "agg_acquisition_daily",
         )
-    },  # fmt: skip
+    },
     "dim_product": "select md5(string_agg(t::text, '|' order by product_id)) from"
     " (select product_id, category, last_price, first_seen_at, last_seen_at from dim_product) t",
     "counts": "select (select count(*) from fact_events)::text || '/' ||"
