@@ -11,9 +11,9 @@ select
 from agg_product_daily as a
 left join dim_product as p on p.product_id = a.product_id
 where a.date_day between %(date_from)s and %(date_to)s
-    and (cardinality(%(devices)s) = 0 or a.device_type = any(%(devices)s))
-    and (cardinality(%(countries)s) = 0 or a.country = any(%(countries)s))
-    and (cardinality(%(categories)s) = 0 or a.category = any(%(categories)s))
+    and (cardinality(%(devices)s::text[]) = 0 or a.device_type = any(%(devices)s::text[]))
+    and (cardinality(%(countries)s::text[]) = 0 or a.country = any(%(countries)s::text[]))
+    and (cardinality(%(categories)s::text[]) = 0 or a.category = any(%(categories)s::text[]))
 group by a.product_id
 order by product_viewed desc, a.product_id
 limit 500

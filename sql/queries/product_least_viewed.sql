@@ -4,8 +4,8 @@ with views as (
     select product_id, sum(views) as views, sum(impressions) as impressions
     from agg_product_daily
     where date_day between %(date_from)s and %(date_to)s
-        and (cardinality(%(devices)s) = 0 or device_type = any(%(devices)s))
-        and (cardinality(%(countries)s) = 0 or country = any(%(countries)s))
+        and (cardinality(%(devices)s::text[]) = 0 or device_type = any(%(devices)s::text[]))
+        and (cardinality(%(countries)s::text[]) = 0 or country = any(%(countries)s::text[]))
     group by product_id
 )
 select
@@ -17,6 +17,6 @@ select
     p.in_catalog
 from dim_product as p
 left join views as v on v.product_id = p.product_id
-where (cardinality(%(categories)s) = 0 or p.category = any(%(categories)s))
+where (cardinality(%(categories)s::text[]) = 0 or p.category = any(%(categories)s::text[]))
 order by views, impressions, p.product_id
 limit 100

@@ -156,10 +156,7 @@ def panel(db: Warehouse, name: str, **params: Any) -> list[dict[str, Any]]:
     try:
         with conn.cursor() as cur:
             cur.execute("set time zone 'UTC'")
-            # The app binds arrays as text[] literals; psycopg2 needs the cast spelled out.
-            cur.execute(
-                re.sub(r"%\((devices|countries|categories)\)s", r"%(\1)s::text[]", text), values
-            )
+            cur.execute(text, values)
             columns = [c.name for c in cur.description]
             return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
     finally:
