@@ -72,7 +72,12 @@ class ShoppersComponent:
         except Exception:
             logger.exception("the demo catalogue was not loaded", path=str(DEMO_CATALOG_PATH))
             return 0
-        logger.info("demo catalogue loaded", **result.as_dict())
+        logger.info(
+            "demo catalogue loaded",
+            products=result.products,
+            inserted=result.inserted,
+            updated=result.updated,
+        )
         return result.products
 
     def _send_history(self, client: ApiClient, days: int, per_day: int) -> None:
