@@ -41,6 +41,20 @@ create table agg_page_total_daily (
 );
 comment on table agg_page_total_daily is 'agg_page_daily without device type and country: one row per session start date and page path.';
 
+-- The product panels' split by device, country or category reads the category funnel
+-- table (date, device, country, category: a few thousand rows a month), so it carries
+-- the event counts too. Existing rows get them at the refresh of their dates.
+alter table agg_category_funnel_daily
+    add column impressions bigint not null default 0,
+    add column list_clicks bigint not null default 0,
+    add column views bigint not null default 0,
+    add column add_to_carts bigint not null default 0,
+    add column checkouts bigint not null default 0,
+    add column purchases bigint not null default 0;
+insert into etl_dirty_dates (date_day)
+select distinct date_day from agg_category_funnel_daily
+on conflict do nothing;
+
 -- "Next pages after X" filters on from_path first.
 create index agg_page_transition_from_idx on agg_page_transition_daily (from_path, date_day);
 
@@ -65,5 +79,8 @@ grant select, insert, update, delete on agg_product_total_daily, agg_page_total_
 -- migrate:down
 
 drop index agg_page_transition_from_idx;
+alter table agg_category_funnel_daily
+    drop column impressions, drop column list_clicks, drop column views,
+    drop column add_to_carts, drop column checkouts, drop column purchases;
 drop table agg_page_total_daily;
 drop table agg_product_total_daily;

@@ -1,22 +1,5 @@
--- Product measures split by 'category', 'device' or 'country' (the per-product rollup
--- serves the category split when no device or country filter is set).
-with a as (
-    select category as device_type, category as country, category, impressions,
-        list_clicks, views, add_to_carts, purchases, units_sold, revenue
-    from agg_product_total_daily
-    where date_day between %(date_from)s and %(date_to)s
-        and %(split)s not in ('device', 'country')
-        and cardinality(%(devices)s::text[]) = 0 and cardinality(%(countries)s::text[]) = 0
-    union all
-    select device_type, country, category, impressions, list_clicks, views, add_to_carts,
-        purchases, units_sold, revenue
-    from agg_product_daily
-    where date_day between %(date_from)s and %(date_to)s
-        and (%(split)s in ('device', 'country')
-            or cardinality(%(devices)s::text[]) > 0 or cardinality(%(countries)s::text[]) > 0)
-        and (cardinality(%(devices)s::text[]) = 0 or device_type = any(%(devices)s::text[]))
-        and (cardinality(%(countries)s::text[]) = 0 or country = any(%(countries)s::text[]))
-)
+-- Product measures split by 'category', 'device' or 'country', from the category table
+-- (date, device, country, category: a few thousand rows a month).
 select
     case %(split)s
         when 'device' then device_type
@@ -30,7 +13,10 @@ select
     sum(purchases) as purchases,
     sum(units_sold) as units_sold,
     sum(revenue) as revenue
-from a
-where (cardinality(%(categories)s::text[]) = 0 or category = any(%(categories)s::text[]))
+from agg_category_funnel_daily
+where date_day between %(date_from)s and %(date_to)s
+    and (cardinality(%(devices)s::text[]) = 0 or device_type = any(%(devices)s::text[]))
+    and (cardinality(%(countries)s::text[]) = 0 or country = any(%(countries)s::text[]))
+    and (cardinality(%(categories)s::text[]) = 0 or category = any(%(categories)s::text[]))
 group by 1
 order by revenue desc, segment

@@ -399,10 +399,16 @@ def test_rollups_equal_the_split_tables(loaded) -> None:
             countries=["VN", "US", "DE", "JP", "SG", "FR", UNKNOWN],
         )  # fmt: skip
         assert rollup == by_country and len(rollup) > 1, split
-    totals = db.query(
-        "select sum(impressions), sum(views), sum(checkouts), sum(revenue) from agg_product_daily"
+    measures = "sum(impressions), sum(list_clicks), sum(views), sum(add_to_carts),"
+    measures += " sum(checkouts), sum(purchases), sum(units_sold), sum(revenue)"
+    totals = db.query(f"select {measures} from agg_product_daily")
+    assert totals[0][0] > 0
+    for rollup in ("agg_product_total_daily", "agg_category_funnel_daily"):
+        assert db.query(f"select {measures} from {rollup}") == totals, rollup
+    by_category = db.query(
+        "select category, sum(views), sum(revenue) from agg_product_daily group by 1 order by 1"
     )
-    assert totals == db.query(
-        "select sum(impressions), sum(views), sum(checkouts), sum(revenue)"
-        " from agg_product_total_daily"
+    assert by_category == db.query(
+        "select category, sum(views), sum(revenue) from agg_category_funnel_daily"
+        " group by 1 order by 1"
     )

@@ -301,7 +301,11 @@ from finish_product_events
 group by 1, 2;
 
 delete from agg_category_funnel_daily where date_day in (select date_day from finish_dates);
-insert into agg_category_funnel_daily
+insert into agg_category_funnel_daily (
+    date_day, device_type, country, category, view_sessions, cart_sessions,
+    checkout_sessions, purchase_sessions, units_sold, revenue, impressions, list_clicks,
+    views, add_to_carts, checkouts, purchases
+)
 select
     event_date, device_type, country, category,
     count(distinct session_id) filter (where kind = 'own' and event_type = 'view'),
@@ -309,9 +313,14 @@ select
     count(distinct session_id) filter (where event_type = 'checkout'),
     count(distinct session_id) filter (where kind = 'own' and event_type = 'purchase'),
     coalesce(sum(qty) filter (where kind = 'own' and event_type = 'purchase'), 0),
-    coalesce(sum(price * qty) filter (where kind = 'own' and event_type = 'purchase'), 0)
+    coalesce(sum(price * qty) filter (where kind = 'own' and event_type = 'purchase'), 0),
+    count(*) filter (where kind = 'impression'),
+    count(*) filter (where kind = 'own' and event_type = 'click'),
+    count(*) filter (where kind = 'own' and event_type = 'view'),
+    count(*) filter (where kind = 'own' and event_type = 'add_to_cart'),
+    count(*) filter (where event_type = 'checkout'),
+    count(*) filter (where kind = 'own' and event_type = 'purchase')
 from finish_product_events
-where kind <> 'impression'
 group by 1, 2, 3, 4;
 
 delete from agg_search_daily where date_day in (select date_day from finish_dates);
