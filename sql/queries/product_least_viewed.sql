@@ -4,11 +4,13 @@ with a as (
     select product_id, views, impressions
     from agg_product_total_daily
     where date_day between %(date_from)s and %(date_to)s
+        and (cardinality(%(categories)s::text[]) = 0 or category = any(%(categories)s::text[]))
         and cardinality(%(devices)s::text[]) = 0 and cardinality(%(countries)s::text[]) = 0
     union all
     select product_id, views, impressions
     from agg_product_daily
     where date_day between %(date_from)s and %(date_to)s
+        and (cardinality(%(categories)s::text[]) = 0 or category = any(%(categories)s::text[]))
         and (cardinality(%(devices)s::text[]) > 0 or cardinality(%(countries)s::text[]) > 0)
         and (cardinality(%(devices)s::text[]) = 0 or device_type = any(%(devices)s::text[]))
         and (cardinality(%(countries)s::text[]) = 0 or country = any(%(countries)s::text[]))
