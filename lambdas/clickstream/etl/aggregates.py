@@ -231,12 +231,30 @@ where next_path is distinct from page_path
 group by 1, 2, 3, 4, 5;
 """
 
-# One scan of the dates' events for everything about products: the event's own product
-# (view, click, add_to_cart, checkout, purchase), each list impression of a `view`, and
-# each cart line of a `checkout`. The category is the product's dimension category (the
-# catalogue's, else the latest seen), else the event's, so a product keeps one category.
+# Products: list impressions (the items of `view` events) are only counted, so they are
+# grouped straight from the scan; the event's own product (view, click, add_to_cart,
+# checkout, purchase) and each cart line of a `checkout` are first grouped per session,
+# so the distinct-session counts of each funnel step are sums of per-session flags
+# instead of sorted count(distinct) passes. The category is the product's dimension
+# category (the catalogue's, else the latest seen), else the event's, so a product keeps
+# one category.
 PRODUCTS_SQL = """
-create temp table finish_product_events on commit drop as
+create temp table finish_impressions on commit drop as
+select
+    e.event_date,
+    item ->> 'product_id' as product_id,
+    :e_device as device_type,
+    :e_country as country,
+    coalesce(d.category, item ->> 'category', ':no_category') as category,
+    count(*) as impressions
+from fact_events as e
+cross join lateral jsonb_array_elements(e.impression_items) as item
+left join dim_product as d on d.product_id = item ->> 'product_id'
+where e.event_date in (select date_day from finish_dates)
+    and not e.is_bot and e.event_type = 'view' and e.impression_items is not null
+group by 1, 2, 3, 4, 5;
+
+create temp table finish_product_sessions on commit drop as
 select
     e.event_date,
     p.product_id,
@@ -244,60 +262,75 @@ select
     :e_country as country,
     coalesce(d.category, p.category, ':no_category') as category,
     e.session_id,
-    e.event_type,
-    p.kind,
-    e.qty,
-    e.price
+    count(*) filter (where p.own and e.event_type = 'click') as list_clicks,
+    count(*) filter (where p.own and e.event_type = 'view') as views,
+    count(*) filter (where p.own and e.event_type = 'add_to_cart') as add_to_carts,
+    count(*) filter (where e.event_type = 'checkout') as checkouts,
+    count(*) filter (where p.own and e.event_type = 'purchase') as purchases,
+    coalesce(sum(e.qty) filter (where p.own and e.event_type = 'purchase'), 0) as units_sold,
+    coalesce(sum(e.price * e.qty) filter (where p.own and e.event_type = 'purchase'), 0)
+        as revenue
 from fact_events as e
 cross join lateral (
-    select e.product_id, e.category, 'own' as kind
+    select e.product_id, e.category, true as own
     where e.product_id is not null
     union all
-    select item ->> 'product_id', item ->> 'category',
-        case when e.event_type = 'checkout' then 'line' else 'impression' end
+    select item ->> 'product_id', item ->> 'category', false
     from jsonb_array_elements(e.impression_items) as item
-    where e.event_type in ('view', 'checkout')
+    where e.event_type = 'checkout'
 ) as p
 left join dim_product as d on d.product_id = p.product_id
 where e.event_date in (select date_day from finish_dates)
-    and not e.is_bot and (e.product_id is not null or e.impression_items is not null);
+    and not e.is_bot
+    and (e.product_id is not null or (e.event_type = 'checkout' and e.impression_items is not null))
+group by 1, 2, 3, 4, 5, 6;
 
 delete from agg_product_daily where date_day in (select date_day from finish_dates);
 insert into agg_product_daily
 select
     event_date, product_id, device_type, country, max(category),
-    count(*) filter (where kind = 'impression'),
-    count(*) filter (where kind = 'own' and event_type = 'click'),
-    count(*) filter (where kind = 'own' and event_type = 'view'),
-    count(*) filter (where kind = 'own' and event_type = 'add_to_cart'),
-    count(*) filter (where event_type = 'checkout'),
-    count(*) filter (where kind = 'own' and event_type = 'purchase'),
-    coalesce(sum(qty) filter (where kind = 'own' and event_type = 'purchase'), 0),
-    coalesce(sum(price * qty) filter (where kind = 'own' and event_type = 'purchase'), 0),
-    count(distinct session_id) filter (where kind = 'own' and event_type = 'view'),
-    count(distinct session_id) filter (where kind = 'own' and event_type = 'add_to_cart'),
-    count(distinct session_id) filter (where event_type = 'checkout'),
-    count(distinct session_id) filter (where kind = 'own' and event_type = 'purchase')
-from finish_product_events
+    sum(impressions), sum(list_clicks), sum(views), sum(add_to_carts), sum(checkouts),
+    sum(purchases), sum(units_sold), sum(revenue), sum(view_sessions), sum(cart_sessions),
+    sum(checkout_sessions), sum(purchase_sessions)
+from (
+    select
+        event_date, product_id, device_type, country, category, 0 as impressions,
+        list_clicks, views, add_to_carts, checkouts, purchases, units_sold, revenue,
+        (views > 0)::int as view_sessions, (add_to_carts > 0)::int as cart_sessions,
+        (checkouts > 0)::int as checkout_sessions, (purchases > 0)::int as purchase_sessions
+    from finish_product_sessions
+    union all
+    select
+        event_date, product_id, device_type, country, category, impressions,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+    from finish_impressions
+) as t
 group by 1, 2, 3, 4;
 
+-- The rollups need distinct sessions over devices and countries (and, for a category,
+-- over its products): group per session first again.
 delete from agg_product_total_daily where date_day in (select date_day from finish_dates);
 insert into agg_product_total_daily
 select
     event_date, product_id, max(category),
-    count(*) filter (where kind = 'impression'),
-    count(*) filter (where kind = 'own' and event_type = 'click'),
-    count(*) filter (where kind = 'own' and event_type = 'view'),
-    count(*) filter (where kind = 'own' and event_type = 'add_to_cart'),
-    count(*) filter (where event_type = 'checkout'),
-    count(*) filter (where kind = 'own' and event_type = 'purchase'),
-    coalesce(sum(qty) filter (where kind = 'own' and event_type = 'purchase'), 0),
-    coalesce(sum(price * qty) filter (where kind = 'own' and event_type = 'purchase'), 0),
-    count(distinct session_id) filter (where kind = 'own' and event_type = 'view'),
-    count(distinct session_id) filter (where kind = 'own' and event_type = 'add_to_cart'),
-    count(distinct session_id) filter (where event_type = 'checkout'),
-    count(distinct session_id) filter (where kind = 'own' and event_type = 'purchase')
-from finish_product_events
+    sum(impressions), sum(list_clicks), sum(views), sum(add_to_carts), sum(checkouts),
+    sum(purchases), sum(units_sold), sum(revenue), sum(view_sessions), sum(cart_sessions),
+    sum(checkout_sessions), sum(purchase_sessions)
+from (
+    select
+        event_date, product_id, max(category) as category, 0 as impressions,
+        sum(list_clicks) as list_clicks, sum(views) as views,
+        sum(add_to_carts) as add_to_carts, sum(checkouts) as checkouts,
+        sum(purchases) as purchases, sum(units_sold) as units_sold, sum(revenue) as revenue,
+        (sum(views) > 0)::int as view_sessions, (sum(add_to_carts) > 0)::int as cart_sessions,
+        (sum(checkouts) > 0)::int as checkout_sessions,
+        (sum(purchases) > 0)::int as purchase_sessions
+    from finish_product_sessions
+    group by event_date, product_id, session_id
+    union all
+    select event_date, product_id, category, impressions, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+    from finish_impressions
+) as t
 group by 1, 2;
 
 delete from agg_category_funnel_daily where date_day in (select date_day from finish_dates);
@@ -308,19 +341,26 @@ insert into agg_category_funnel_daily (
 )
 select
     event_date, device_type, country, category,
-    count(distinct session_id) filter (where kind = 'own' and event_type = 'view'),
-    count(distinct session_id) filter (where kind = 'own' and event_type = 'add_to_cart'),
-    count(distinct session_id) filter (where event_type = 'checkout'),
-    count(distinct session_id) filter (where kind = 'own' and event_type = 'purchase'),
-    coalesce(sum(qty) filter (where kind = 'own' and event_type = 'purchase'), 0),
-    coalesce(sum(price * qty) filter (where kind = 'own' and event_type = 'purchase'), 0),
-    count(*) filter (where kind = 'impression'),
-    count(*) filter (where kind = 'own' and event_type = 'click'),
-    count(*) filter (where kind = 'own' and event_type = 'view'),
-    count(*) filter (where kind = 'own' and event_type = 'add_to_cart'),
-    count(*) filter (where event_type = 'checkout'),
-    count(*) filter (where kind = 'own' and event_type = 'purchase')
-from finish_product_events
+    sum(view_sessions), sum(cart_sessions), sum(checkout_sessions), sum(purchase_sessions),
+    sum(units_sold), sum(revenue), sum(impressions), sum(list_clicks), sum(views),
+    sum(add_to_carts), sum(checkouts), sum(purchases)
+from (
+    select
+        event_date, device_type, country, category, 0 as impressions,
+        sum(list_clicks) as list_clicks, sum(views) as views,
+        sum(add_to_carts) as add_to_carts, sum(checkouts) as checkouts,
+        sum(purchases) as purchases, sum(units_sold) as units_sold, sum(revenue) as revenue,
+        (sum(views) > 0)::int as view_sessions, (sum(add_to_carts) > 0)::int as cart_sessions,
+        (sum(checkouts) > 0)::int as checkout_sessions,
+        (sum(purchases) > 0)::int as purchase_sessions
+    from finish_product_sessions
+    group by event_date, device_type, country, category, session_id
+    union all
+    select
+        event_date, device_type, country, category, impressions,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+    from finish_impressions
+) as t
 group by 1, 2, 3, 4;
 
 delete from agg_search_daily where date_day in (select date_day from finish_dates);
