@@ -10,7 +10,7 @@ ENV         ?= prod
 PYTEST_ARGS ?=
 
 # Debian packages the local stack and the tests use; installed only when missing.
-APT_PACKAGES := postgresql chromium fonts-liberation util-linux
+APT_PACKAGES := postgresql postgresql-15-hll chromium fonts-liberation util-linux
 
 .PHONY: help setup apt venv sdk-deps demo up test test-fast test-python test-sdk test-terraform \
         lint bench plan apply package test-host clean
@@ -68,6 +68,7 @@ lint: venv sdk-deps ## One lint command for every language.
 bench: venv ## Run the benchmarks (prints rates and ratios).
 	$(PY) bench/ingest.py
 	$(PY) bench/etl.py --events 200000
+	$(PY) bench/dashboard.py --events 1000000
 	bash bench/sdk_size.sh
 
 package: venv ## Build the Lambda zips for arm64 into build/.

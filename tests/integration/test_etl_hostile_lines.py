@@ -285,7 +285,7 @@ def test_no_raw_line_halts_the_etl_and_every_line_is_loaded_or_rejected_exactly_
         > 0
     )
     first, last = warehouse_db.query(
-        "select min(date_day), max(date_day) from agg_active_users_daily"
+        "select min(date_day), max(date_day) from agg_traffic_daily"
     )[0]
     assert FIRST_HOUR.date() - timedelta(days=31) <= first
     assert last <= FIRST_HOUR.date() + timedelta(days=5)
