@@ -79,6 +79,7 @@ def bootstrap_database(
 
 
 def grant_schema_usage(database_dsn: str) -> None:
+    """As a superuser, inside the database: schema grants and the extensions it needs."""
     conn = psycopg2.connect(database_dsn)
     conn.autocommit = True
     try:
@@ -89,5 +90,8 @@ def grant_schema_usage(database_dsn: str) -> None:
                 )
             )
             cur.execute("revoke create on schema public from public")
+            # HyperLogLog sketches for unique visitors over any date range (the dashboard
+            # aggregates); not a trusted extension, so only a superuser can create it.
+            cur.execute("create extension if not exists hll")
     finally:
         conn.close()
