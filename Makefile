@@ -10,13 +10,9 @@ ENV         ?= prod
 PYTEST_ARGS ?=
 
 # Debian packages the local stack and the tests use; installed only when missing.
-<<<<<<< HEAD
-APT_PACKAGES := postgresql chromium fonts-liberation util-linux
+APT_PACKAGES := postgresql postgresql-15-hll chromium fonts-liberation util-linux
 # The R Shiny dashboards' packages (also read by Ansible's shiny role).
 APT_PACKAGES += $(shell grep -v '^\s*\#' shiny/apt-packages.txt)
-=======
-APT_PACKAGES := postgresql postgresql-15-hll chromium fonts-liberation util-linux
->>>>>>> i9-warehouse
 
 .PHONY: help setup apt venv sdk-deps shiny-deps demo up test test-fast test-python test-sdk test-terraform \
         lint lint-r screenshots bench plan apply package test-host clean
