@@ -13,12 +13,11 @@ app_ui <- function(request) {
     id = "tab",
     selected = state$tab,
     theme = dashboard_theme(),
-    fillable = FALSE,
     header = htmltools::tagList(
       htmltools::tags$head(
         plotly_js_dependency(),
         htmltools::tags$style(htmltools::HTML(paste(
-          ".kpi-card .value-box-value{font-size:1.6rem}",
+          ".kpi-card .kpi-value{font-size:1.5rem;font-weight:600}",
           ".kpi-change{color:#555}",
           ".shiny-output-error-validation{color:#6c757d;font-style:italic;padding:1rem;",
           "border:1px dashed #ced4da;border-radius:.5rem;background:#f8f9fa}",

@@ -81,12 +81,17 @@ db_connection <- function() {
 db_ping <- function() {
   ok <- tryCatch(
     {
-      DBI::dbGetQuery(db_connection(), "select 1 as ok")$ok == 1L
+      con <- db_connection()
+      DBI::dbGetQuery(con, "select 1 as ok")$ok == 1L
     },
     dashboard_db_unavailable = function(e) FALSE,
     error = function(e) {
       db_close()
-      tryCatch(DBI::dbGetQuery(db_connection(), "select 1 as ok")$ok == 1L,
+      tryCatch(
+        {
+          con <- db_connection()
+          DBI::dbGetQuery(con, "select 1 as ok")$ok == 1L
+        },
         error = function(e) FALSE
       )
     }
@@ -103,7 +108,11 @@ db_status <- function() {
 #' statement retried once; a database that stays unreachable raises
 #' dashboard_db_unavailable; an SQL error is raised as it is.
 db_get_query <- function(sql) {
-  attempt <- function() DBI::dbGetQuery(db_connection(), sql)
+  attempt <- function() {
+    # Open first: a condition raised while S4 dispatch evaluates an argument loses its class.
+    con <- db_connection()
+    DBI::dbGetQuery(con, sql)
+  }
   tryCatch(attempt(), dashboard_db_unavailable = function(e) stop(e), error = function(e) {
     # Tell a dead connection from a bad statement by asking the connection itself.
     alive <- !is.null(.db$con) &&

@@ -85,8 +85,15 @@ filters_from_query <- function(query, today = Sys.Date()) {
 
 #' Relative change from previous to current, NA when there is nothing to compare to.
 relative_change <- function(current, previous) {
-  ifelse(is.na(previous) | previous == 0, NA_real_, (current - previous) / previous)
+  safe_ratio(current - previous, previous)
 }
 
 #' a / b, NA when b is 0 (a rate over nothing is unknown, not zero).
-safe_ratio <- function(a, b) ifelse(is.na(b) | b == 0, NA_real_, a / b)
+safe_ratio <- function(a, b) {
+  n <- if (length(a) && length(b)) max(length(a), length(b)) else 0L
+  a <- rep_len(as.numeric(a), n)
+  b <- rep_len(as.numeric(b), n)
+  out <- a / b
+  out[is.na(b) | b == 0] <- NA_real_
+  out
+}

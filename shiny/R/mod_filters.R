@@ -12,7 +12,7 @@ mod_filters_ui <- function(id, state = filters_from_query("")) {
     bslib::card_body(
       bslib::layout_column_wrap(
         width = 1 / 5, fill = FALSE,
-        shiny::dateRangeInput(ns("dates"), "Dates (UTC)",
+        date_range_input(ns("dates"), "Dates (UTC)",
           start = state$from, end = state$to, weekstart = 1
         ),
         shiny::selectizeInput(ns("device"), "Device type", choices(FILTER_DIMENSIONS[1]),
