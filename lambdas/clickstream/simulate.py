@@ -232,7 +232,23 @@ def build_visit(rng: random.Random, started_at: datetime, anonymous_id: str | No
             cart.append((product, qty))
     if cart and rng.random() < 0.6:
         journey.page("/checkout", "Checkout")
-        journey._emit("checkout", journey.page_url, ecom={"currency": "USD"})
+        # As the SDK's checkout(lines): the cart's products, for the per-product funnel.
+        journey._emit(
+            "checkout",
+            journey.page_url,
+            ecom={
+                "currency": "USD",
+                "items": [
+                    {
+                        "product_id": product.product_id,
+                        "category": product.category,
+                        "price": product.price,
+                        "qty": qty,
+                    }
+                    for product, qty in cart
+                ],
+            },
+        )
         if rng.random() < 0.7:
             order_id = f"ord-{uuid.uuid4().hex[:12]}"
             journey.page(f"/order/{order_id}", "Thank you")

@@ -35,3 +35,26 @@ def test_simulated_visits_are_valid_and_consistent() -> None:
     assert types["view"] > types["add_to_cart"] > types["checkout"] > 0
     purchases_visits = sum(any(e["event_type"] == "purchase" for e in v.events) for v in visits)
     assert 0 < purchases_visits < types["checkout"]
+
+
+def test_checkout_carries_the_carts_products() -> None:
+    rng = random.Random(11)
+    checkouts = 0
+    for _ in range(400):
+        events = build_visit(rng, datetime(2025, 10, 18, 12, tzinfo=UTC)).events
+        carted: Counter[str] = Counter()
+        for event in events:
+            if event["event_type"] == "add_to_cart":
+                carted[event["ecom"]["product_id"]] += event["ecom"]["qty"]
+            if event["event_type"] == "checkout":
+                checkouts += 1
+                assert validate_event(event) == []
+                items = event["ecom"]["items"]
+                in_items: Counter[str] = Counter()
+                for item in items:
+                    in_items[item["product_id"]] += item["qty"]
+                assert in_items == carted
+                assert all(i["price"] > 0 and i["category"] for i in items)
+                bought = {e["ecom"]["product_id"] for e in events if e["event_type"] == "purchase"}
+                assert not bought or bought == {i["product_id"] for i in items}
+    assert checkouts > 5
