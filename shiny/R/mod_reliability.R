@@ -2,6 +2,11 @@
 # objective (red when missed), ETL runs, events accepted per hour, rejected per reason,
 # objects pending: the numbers `clickstream status` prints.
 
+RUN_STATUS_COLOURS <- c(
+  succeeded = "#2e7d32", partial = "#f9a825", failed = "#c62828", skipped = "#6c757d",
+  abandoned = "#8d6e63", running = "#1f6f8b"
+)
+
 mod_reliability_ui <- function(id) {
   ns <- shiny::NS(id)
   htmltools::tagList(
@@ -93,7 +98,7 @@ mod_reliability_server <- function(id, filters, epoch) {
       r <- runs()
       r$started_at <- as.POSIXct(r$started_at, tz = "UTC")
       p <- plotly::plot_ly(r, x = ~started_at, y = ~ as.numeric(duration_seconds), color = ~status,
-        type = "scatter", mode = "markers", text = ~ paste(rows_inserted, "rows"))
+        colors = RUN_STATUS_COLOURS, type = "scatter", mode = "markers", text = ~ paste(rows_inserted, "rows"))
       style_chart(p, "ETL run duration (seconds) by start time and status", "Run start (UTC)", "Seconds")
     })
 
