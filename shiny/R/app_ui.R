@@ -1,7 +1,7 @@
 # The page: a navbar with one tab per module, the global filters above every tab,
 # and the database banner. The URL's query string sets the initial state (bookmarks).
 
-MODULE_TITLES <- c(
+module_titles <- c(
   traffic = "Traffic & engagement", funnels = "Funnels", products = "Product performance",
   acquisition = "Acquisition", reliability = "Reliability"
 )
@@ -30,10 +30,10 @@ app_ui <- function(request) {
         mod_filters_ui("filters", state)
       )
     ),
-    bslib::nav(MODULE_TITLES[["traffic"]], value = "traffic", mod_traffic_ui("traffic")),
-    bslib::nav(MODULE_TITLES[["funnels"]], value = "funnels", mod_funnels_ui("funnels")),
-    bslib::nav(MODULE_TITLES[["products"]], value = "products", mod_products_ui("products")),
-    bslib::nav(MODULE_TITLES[["acquisition"]], value = "acquisition", mod_acquisition_ui("acquisition")),
-    bslib::nav(MODULE_TITLES[["reliability"]], value = "reliability", mod_reliability_ui("reliability"))
+    bslib::nav(module_titles[["traffic"]], value = "traffic", mod_traffic_ui("traffic")),
+    bslib::nav(module_titles[["funnels"]], value = "funnels", mod_funnels_ui("funnels")),
+    bslib::nav(module_titles[["products"]], value = "products", mod_products_ui("products")),
+    bslib::nav(module_titles[["acquisition"]], value = "acquisition", mod_acquisition_ui("acquisition")),
+    bslib::nav(module_titles[["reliability"]], value = "reliability", mod_reliability_ui("reliability"))
   )
 }

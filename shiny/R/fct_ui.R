@@ -1,7 +1,7 @@
 # Building blocks every module uses: KPI cards, plotly charts on the vendored
 # plotly.js 2.x, sortable tables with a CSV download, and the empty / unavailable states.
 
-EMPTY_MESSAGE <- "No data yet for these filters. Panels fill once the ETL has loaded events for the chosen dates."
+empty_message <- "No data yet for these filters. Panels fill once the ETL has loaded events for the chosen dates."
 
 #' Debian 12's r-cran-plotly ships plotly.js 1.x under the name of the 2.x its R code
 #' targets, which draws nothing; this is the npm-vendored 2.x (make shiny-deps).
@@ -132,7 +132,7 @@ panel_data <- function(name, params, allow_empty = FALSE) {
       shiny::validate(shiny::need(FALSE, "The warehouse database is unavailable; retrying."))
     }
   )
-  if (!allow_empty) shiny::validate(shiny::need(nrow(df) > 0, EMPTY_MESSAGE))
+  if (!allow_empty) shiny::validate(shiny::need(nrow(df) > 0, empty_message))
   df
 }
 

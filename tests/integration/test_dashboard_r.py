@@ -165,7 +165,7 @@ def test_r_app_functions_and_modules_show_the_expected_numbers(
         ]
     )  # fmt: skip
     env = {
-        "PATH": "/usr/bin:/bin",
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",  # runuser is in sbin
         "HOME": str(tmp_path),
         "DASHBOARD_DATABASE_URL": db.url(READER_ROLE),
         "DASHBOARD_TEST_EMPTY_URL": empty.url(READER_ROLE),

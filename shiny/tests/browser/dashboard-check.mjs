@@ -36,7 +36,8 @@ const context = await chromium.launchPersistentContext(userDataDir, {
 });
 const pageErrors = [];
 const consoleErrors = [];
-const report = { url: dashboardUrl, tabs: {}, pageErrors, consoleErrors };
+const failedResponses = [];
+const report = { url: dashboardUrl, tabs: {}, pageErrors, consoleErrors, failedResponses };
 
 const idle = async (page) => {
   // Shiny is busy while it has pending outputs; plotly draws after the output arrives.
@@ -96,6 +97,9 @@ const kpiValue = (page, tab, title) =>
 try {
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(String(error)));
+  page.on('response', (response) => {
+    if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.url()}`);
+  });
   page.on('console', (msg) => {
     if (msg.type() === 'error') consoleErrors.push(msg.text());
   });

@@ -29,7 +29,14 @@ test_that("an SQL error is not mistaken for a dead database", {
 test_that("the reader role cannot write", {
   need_warehouse()
   use_database(Sys.getenv("DASHBOARD_DATABASE_URL"))
-  expect_error(db_get_query("delete from agg_traffic_daily"), "permission denied")
+  rights <- db_get_query(paste(
+    "select has_table_privilege(current_user, 'agg_traffic_daily', 'INSERT') as can_insert,",
+    "has_table_privilege(current_user, 'fact_events', 'DELETE') as can_delete,",
+    "has_table_privilege(current_user, 'agg_traffic_daily', 'SELECT') as can_read"
+  ))
+  expect_false(rights$can_insert)
+  expect_false(rights$can_delete)
+  expect_true(rights$can_read)
 })
 
 test_that("the connection comes back by itself after the database restarts", {
