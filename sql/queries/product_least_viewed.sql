@@ -1,11 +1,21 @@
 -- Products that get the least attention: every catalogue (or seen) product with its
 -- views over the range, zero-view products included, fewest views first.
-with views as (
-    select product_id, sum(views) as views, sum(impressions) as impressions
+with a as (
+    select product_id, views, impressions
+    from agg_product_total_daily
+    where date_day between %(date_from)s and %(date_to)s
+        and cardinality(%(devices)s::text[]) = 0 and cardinality(%(countries)s::text[]) = 0
+    union all
+    select product_id, views, impressions
     from agg_product_daily
     where date_day between %(date_from)s and %(date_to)s
+        and (cardinality(%(devices)s::text[]) > 0 or cardinality(%(countries)s::text[]) > 0)
         and (cardinality(%(devices)s::text[]) = 0 or device_type = any(%(devices)s::text[]))
         and (cardinality(%(countries)s::text[]) = 0 or country = any(%(countries)s::text[]))
+),
+views as (
+    select product_id, sum(views) as views, sum(impressions) as impressions
+    from a
     group by product_id
 )
 select

@@ -254,6 +254,14 @@ def test_pages_and_transitions(loaded) -> None:
     assert {p: r["page_views"] for p, r in pages.items() if r["page_views"]} == dict(views)
     assert {p: r["entrances"] for p, r in pages.items() if r["entrances"]} == dict(landings)
     assert {p: r["exits"] for p, r in pages.items() if r["exits"]} == dict(exits)
+    viewing = Counter(page for s in sessions for page in set(s["views"]))
+    assert {p: r["sessions"] for p, r in pages.items() if r["sessions"]} == dict(viewing)
+    # The device-filtered path reads the split table and must agree with Python too.
+    mobile = expected.human_sessions(DAYS, ("mobile",))
+    filtered = panel(db, "traffic_pages", date_from=DAYS[0], date_to=DAYS[-1], devices=["mobile"])
+    assert {r["page_path"]: r["page_views"] for r in filtered if r["page_views"]} == dict(
+        Counter(page for s in mobile for page in s["views"])
+    )
 
     stored = Counter(
         {
@@ -379,3 +387,28 @@ def test_every_panel_query_runs_as_the_reader_and_reads_no_facts(loaded) -> None
         text = path.read_text(encoding="utf-8")
         assert "fact_events" not in text and "fact_sessions" not in text, path.name
         panel(db, path.stem, **params)
+
+
+@pytest.mark.slow
+def test_rollups_equal_the_split_tables(loaded) -> None:
+    db, _ = loaded
+    for split in ("category", "device"):
+        rollup = panel(db, "product_segments", date_from=DAYS[0], date_to=DAYS[-1], split=split)
+        by_country = panel(
+            db, "product_segments", date_from=DAYS[0], date_to=DAYS[-1], split=split,
+            countries=["VN", "US", "DE", "JP", "SG", "FR", UNKNOWN],
+        )  # fmt: skip
+        assert rollup == by_country and len(rollup) > 1, split
+    measures = "sum(impressions), sum(list_clicks), sum(views), sum(add_to_carts),"
+    measures += " sum(checkouts), sum(purchases), sum(units_sold), sum(revenue)"
+    totals = db.query(f"select {measures} from agg_product_daily")
+    assert totals[0][0] > 0
+    for rollup in ("agg_product_total_daily", "agg_category_funnel_daily"):
+        assert db.query(f"select {measures} from {rollup}") == totals, rollup
+    by_category = db.query(
+        "select category, sum(views), sum(revenue) from agg_product_daily group by 1 order by 1"
+    )
+    assert by_category == db.query(
+        "select category, sum(views), sum(revenue) from agg_category_funnel_daily"
+        " group by 1 order by 1"
+    )

@@ -195,6 +195,28 @@ from (
 ) as p
 group by 1, 2, 3, 4;
 
+delete from agg_page_total_daily where date_day in (select date_day from finish_dates);
+insert into agg_page_total_daily
+select
+    a.date_day, a.page_path, a.page_views,
+    -- sessions viewing the page: exact over devices and countries, from the events
+    coalesce(v.sessions, 0),
+    a.entrances, a.exits, a.bounces, a.total_engaged_ms
+from (
+    select
+        date_day, page_path, sum(page_views) as page_views, sum(entrances) as entrances,
+        sum(exits) as exits, sum(bounces) as bounces, sum(total_engaged_ms) as total_engaged_ms
+    from agg_page_daily
+    where date_day in (select date_day from finish_dates)
+    group by 1, 2
+) as a
+left join (
+    select session_date, page_path, count(distinct session_id) as sessions
+    from finish_page_events
+    where is_page_view
+    group by 1, 2
+) as v on v.session_date = a.date_day and v.page_path = a.page_path;
+
 delete from agg_page_transition_daily where date_day in (select date_day from finish_dates);
 insert into agg_page_transition_daily
 select session_date, device_type, country, page_path, coalesce(next_path, ':exit'), count(*)
@@ -259,8 +281,31 @@ select
 from finish_product_events
 group by 1, 2, 3, 4;
 
+delete from agg_product_total_daily where date_day in (select date_day from finish_dates);
+insert into agg_product_total_daily
+select
+    event_date, product_id, max(category),
+    count(*) filter (where kind = 'impression'),
+    count(*) filter (where kind = 'own' and event_type = 'click'),
+    count(*) filter (where kind = 'own' and event_type = 'view'),
+    count(*) filter (where kind = 'own' and event_type = 'add_to_cart'),
+    count(*) filter (where event_type = 'checkout'),
+    count(*) filter (where kind = 'own' and event_type = 'purchase'),
+    coalesce(sum(qty) filter (where kind = 'own' and event_type = 'purchase'), 0),
+    coalesce(sum(price * qty) filter (where kind = 'own' and event_type = 'purchase'), 0),
+    count(distinct session_id) filter (where kind = 'own' and event_type = 'view'),
+    count(distinct session_id) filter (where kind = 'own' and event_type = 'add_to_cart'),
+    count(distinct session_id) filter (where event_type = 'checkout'),
+    count(distinct session_id) filter (where kind = 'own' and event_type = 'purchase')
+from finish_product_events
+group by 1, 2;
+
 delete from agg_category_funnel_daily where date_day in (select date_day from finish_dates);
-insert into agg_category_funnel_daily
+insert into agg_category_funnel_daily (
+    date_day, device_type, country, category, view_sessions, cart_sessions,
+    checkout_sessions, purchase_sessions, units_sold, revenue, impressions, list_clicks,
+    views, add_to_carts, checkouts, purchases
+)
 select
     event_date, device_type, country, category,
     count(distinct session_id) filter (where kind = 'own' and event_type = 'view'),
@@ -268,9 +313,14 @@ select
     count(distinct session_id) filter (where event_type = 'checkout'),
     count(distinct session_id) filter (where kind = 'own' and event_type = 'purchase'),
     coalesce(sum(qty) filter (where kind = 'own' and event_type = 'purchase'), 0),
-    coalesce(sum(price * qty) filter (where kind = 'own' and event_type = 'purchase'), 0)
+    coalesce(sum(price * qty) filter (where kind = 'own' and event_type = 'purchase'), 0),
+    count(*) filter (where kind = 'impression'),
+    count(*) filter (where kind = 'own' and event_type = 'click'),
+    count(*) filter (where kind = 'own' and event_type = 'view'),
+    count(*) filter (where kind = 'own' and event_type = 'add_to_cart'),
+    count(*) filter (where event_type = 'checkout'),
+    count(*) filter (where kind = 'own' and event_type = 'purchase')
 from finish_product_events
-where kind <> 'impression'
 group by 1, 2, 3, 4;
 
 delete from agg_search_daily where date_day in (select date_day from finish_dates);
