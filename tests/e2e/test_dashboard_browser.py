@@ -115,3 +115,59 @@ def test_the_csv_download_matches_the_table(report: dict[str, Any]) -> None:
     # as text, the rates are formatted on screen (16.7%) and raw in the file (0.1667)
     for shown, written in zip(table["rows"], body, strict=False):
         assert shown[:5] == written[:5]
+
+
+def _pg_ctl(data_dir: Path, *args: str) -> None:
+    from clickstream.local.postgres import _as_service_user, pg_bin_dir
+
+    command = _as_service_user([str(pg_bin_dir() / "pg_ctl"), "-D", str(data_dir), *args])
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_dead_database_shows_a_banner_and_the_app_recovers_by_itself(
+    local_stack: dict[str, str], report: dict[str, Any]
+) -> None:
+    import shlex
+
+    data_dir = Path(local_stack["PG_DATA_DIR"])
+    # The options the stack started PostgreSQL with (port, listen address, socket dir).
+    opts = shlex.split((data_dir / "postmaster.opts").read_text())
+    options = [o for i, o in enumerate(opts[1:], 1) if o != "-D" and opts[i - 1] != "-D"]
+    node = shutil.which("node")
+    assert node
+    _pg_ctl(data_dir, "-m", "fast", "-w", "stop")
+    started_again = False
+    browser = subprocess.Popen(
+        [node, str(REPO_ROOT / "shiny" / "tests" / "browser" / "dashboard-outage.mjs")],
+        env={**os.environ, "DASHBOARD_URL": local_stack["DASHBOARD_URL"], "CHROMIUM_PATH": CHROMIUM},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert browser.stdout is not None
+        first = browser.stdout.readline().strip()
+        _pg_ctl(
+            data_dir, "-l", str(data_dir.parent / "log"), "-o", shlex.join(options), "-w", "start"
+        )
+        started_again = True
+        rest, errors = browser.communicate(timeout=300)
+    finally:
+        if not started_again:
+            _pg_ctl(
+                data_dir,
+                "-l",
+                str(data_dir.parent / "log"),
+                "-o",
+                shlex.join(options),
+                "-w",
+                "start",
+            )
+        if browser.poll() is None:
+            browser.kill()
+    assert first == "BANNER_SHOWN", first + rest + errors
+    outage = json.loads(rest.strip().splitlines()[-1])
+    assert "warehouse database is unreachable" in outage["bannerText"]
+    assert outage["rErrors"] == []
+    assert any("unavailable" in text for text in outage["validation"]), outage
+    assert outage["recovered"] is True
+    assert outage["pageErrors"] == []

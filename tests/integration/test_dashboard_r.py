@@ -87,9 +87,7 @@ def expected_figures(expected: Expected, records: list[dict[str, Any]]) -> dict[
     for row in products.values():
         totals.update(row)
     referrers = Counter(s["referrer_host"] for s in humans)
-    searches = [
-        e for e in expected.human_events(DAYS) if e["event_type"] == "search"
-    ]
+    searches = [e for e in expected.human_events(DAYS) if e["event_type"] == "search"]
     page_counts: Counter[str] = Counter()
     for s in humans:
         page_counts.update(s["views"])

@@ -67,7 +67,9 @@ class DashboardComponent:
     def start(self, settings: StackSettings, env: dict[str, str]) -> dict[str, str]:
         database_url = env.get("DASHBOARD_DATABASE_URL")
         if not database_url:
-            raise RuntimeError("the dashboard needs DASHBOARD_DATABASE_URL from the postgres component")
+            raise RuntimeError(
+                "the dashboard needs DASHBOARD_DATABASE_URL from the postgres component"
+            )
         url = f"http://{LOOPBACK}:{settings.dashboard_port}"
         log_path = settings.state_dir / "logs" / "dashboard.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
