@@ -59,7 +59,9 @@ def main() -> int:
             deadline = time.monotonic() + args.timeout
             while not env_file.exists():
                 if stack.poll() is not None or time.monotonic() > deadline:
-                    print((Path(state) / "stack.log").read_text()[-3000:], file=sys.stderr)
+                    for log_file in (Path(state) / "stack.log", Path(state) / "logs" / "stack.log"):
+                        if log_file.exists():
+                            print(log_file.read_text()[-3000:], file=sys.stderr)
                     return 1
                 time.sleep(0.5)
             env = read_env_file(env_file)
