@@ -138,3 +138,12 @@ panel_data <- function(name, params, allow_empty = FALSE) {
 
 #' Sum of a column, 0 for an empty frame (and NA-free).
 col_sum <- function(df, col) if (is.null(df) || !nrow(df)) 0 else sum(as.numeric(df[[col]]), na.rm = TRUE)
+
+#' A note that the category filter does not narrow some of a module's figures.
+category_note <- function(filters, what) {
+  if (!length(filters$category)) return(NULL)
+  htmltools::div(
+    class = "alert alert-info py-2 small category-note",
+    paste0("The product category filter does not apply to ", what, ": a session has no single category.")
+  )
+}

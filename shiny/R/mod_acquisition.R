@@ -38,12 +38,12 @@ mod_acquisition_server <- function(id, filters, epoch) {
       prev <- raw_prev()
       p <- if (is.null(prev)) NULL else acquisition_kpis(prev)
       change <- function(name) if (is.null(p)) NA else relative_change(k[[name]], p[[name]])
-      kpi_row(list(
+      htmltools::tagList(category_note(filters(), "acquisition figures"), kpi_row(list(
         list(title = "Sessions", value = fmt_count(k$sessions), change = change("sessions")),
         list(title = "Conversion rate", value = fmt_percent(k$conversion), change = change("conversion")),
         list(title = "Revenue", value = fmt_money(k$revenue), change = change("revenue")),
         list(title = "Revenue per session", value = fmt_money(k$revenue_per_session), change = change("revenue_per_session"))
-      ))
+      )))
     })
     output$sessions_chart <- plotly::renderPlotly({
       t <- utils::head(table(), 12)

@@ -43,7 +43,8 @@ mod_funnels_server <- function(id, filters, epoch) {
       prev <- overall_prev()
       p <- if (is.null(prev) || !nrow(prev)) NULL else funnel_kpis(prev)
       change <- function(name) if (is.null(p)) NA else relative_change(k[[name]], p[[name]])
-      kpi_row(list(
+      note <- category_note(filters(), "the overall funnel and its device, country and source splits")
+      htmltools::tagList(note, kpi_row(list(
         list(title = "Sessions", value = fmt_count(k$sessions), change = change("sessions")),
         list(
           title = "Conversion rate (sessions that purchased)", value = fmt_percent(k$conversion),
@@ -52,7 +53,7 @@ mod_funnels_server <- function(id, filters, epoch) {
         list(title = "Cart abandonment", value = fmt_percent(k$cart_abandonment), change = change("cart_abandonment"),
           help = "sessions that added to cart and did not buy"),
         list(title = "Revenue", value = fmt_money(k$revenue), change = change("revenue"))
-      ))
+      )))
     })
 
     output$funnel_chart <- plotly::renderPlotly({

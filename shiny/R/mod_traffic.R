@@ -94,7 +94,7 @@ mod_traffic_server <- function(id, filters, epoch) {
         list(title = "Bot sessions excluded", value = fmt_count(k$bot_sessions),
           help = "flagged by the ingest User-Agent check")
       )
-      kpi_row(cards)
+      htmltools::tagList(category_note(filters(), "traffic figures"), kpi_row(cards))
     })
 
     output$daily_chart <- plotly::renderPlotly({

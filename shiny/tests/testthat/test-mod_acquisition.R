@@ -27,3 +27,14 @@ test_that("a fresh warehouse shows 'no data yet' for acquisition", {
     expect_error(output$table, "No data yet", class = "shiny.silent.error")
   })
 })
+
+test_that("a category filter is said not to apply to acquisition figures", {
+  need_warehouse()
+  use_database(Sys.getenv("DASHBOARD_DATABASE_URL"))
+  f <- normalize_filters(expected$date_from, expected$date_to, category = "laptops")
+  shiny::testServer(mod_acquisition_server, args = module_args(f), {
+    session$setInputs(dimension = "referrer")
+    expect_match(output_text(output$kpis), "does not apply to acquisition figures", fixed = TRUE)
+    expect_equal(kpis()$sessions, expected$funnel$sessions)
+  })
+})
