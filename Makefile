@@ -10,15 +10,17 @@ ENV         ?= prod
 PYTEST_ARGS ?=
 
 # Debian packages the local stack and the tests use; installed only when missing.
-APT_PACKAGES := postgresql chromium fonts-liberation util-linux
+APT_PACKAGES := postgresql postgresql-15-hll chromium fonts-liberation util-linux
+# The R Shiny dashboards' packages (also read by Ansible's shiny role).
+APT_PACKAGES += $(shell grep -v '^\s*\#' shiny/apt-packages.txt)
 
-.PHONY: help setup apt venv sdk-deps demo up test test-fast test-python test-sdk test-terraform \
-        lint bench plan apply package test-host clean
+.PHONY: help setup apt venv sdk-deps shiny-deps demo up test test-fast test-python test-sdk test-terraform \
+        lint lint-r screenshots bench plan apply package test-host clean
 
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-setup: apt venv sdk-deps ## Install everything the stack and tests need (idempotent).
+setup: apt venv sdk-deps shiny-deps ## Install everything the stack and tests need (idempotent).
 
 apt: ## Install missing Debian packages (needs root or sudo).
 	@bash scripts/apt-install.sh $(APT_PACKAGES)
@@ -36,6 +38,10 @@ sdk-deps: ## Install the SDK's npm packages from its lock file.
 	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || \
 	  { echo "Node.js 20 or newer is needed for the SDK (found $$(node --version)); install it and re-run." >&2; exit 1; }
 	@cd sdk && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+shiny-deps: ## Vendor the dashboards' plotly.js 2.x from shiny/package-lock.json.
+	@command -v npm >/dev/null || bash scripts/apt-install.sh nodejs npm
+	@cd shiny && if [ ! -f node_modules/plotly.js-dist-min/plotly.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
 demo: setup ## Run the whole local stack with simulated shoppers; prints the URLs.
 	$(VENV)/bin/clickstream up --demo --etl-interval 15
@@ -57,13 +63,19 @@ test-sdk: sdk-deps
 test-terraform: ## Offline Terraform checks: fmt, validate, terraform test, checkov.
 	bash terraform/tests/run.sh
 
-lint: venv sdk-deps ## One lint command for every language.
+lint: venv sdk-deps lint-r ## One lint command for every language.
 	$(VENV)/bin/ruff check lambdas tests bench
 	$(VENV)/bin/ruff format --check lambdas tests bench
 	$(VENV)/bin/mypy lambdas/clickstream
 	cd sdk && npm run lint
 	@if command -v terraform >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive terraform; \
 	else echo "!!! terraform not found: HCL formatting NOT checked (make test-terraform falls back to parsing)"; fi
+
+lint-r: ## lintr on the Shiny app (parse-only when r-cran-lintr is missing).
+	Rscript shiny/tests/lint.R
+
+screenshots: setup ## Regenerate docs/screenshots/*.png of every dashboard module with demo data.
+	$(PY) scripts/dashboard_screenshots.py --out docs/screenshots
 
 bench: venv ## Run the benchmarks (prints rates and ratios).
 	$(PY) bench/ingest.py

@@ -158,6 +158,7 @@ def cluster_state(superuser_dsn: str, database: str = DEFAULT_DATABASE) -> dict[
 
 
 def grant_schema_usage(database_dsn: str) -> None:
+    """As a superuser, inside the database: schema grants and the extensions it needs."""
     conn = psycopg2.connect(database_dsn)
     conn.autocommit = True
     try:
@@ -168,5 +169,8 @@ def grant_schema_usage(database_dsn: str) -> None:
                 )
             )
             cur.execute("revoke create on schema public from public")
+            # HyperLogLog sketches for unique visitors over any date range (the dashboard
+            # aggregates); not a trusted extension, so only a superuser can create it.
+            cur.execute("create extension if not exists hll")
     finally:
         conn.close()

@@ -33,6 +33,7 @@ COMPONENTS: tuple[str, ...] = (
     "clickstream.local.api_gateway:ApiComponent",
     "clickstream.local.site:SiteComponent",
     "clickstream.local.scheduler:SchedulerComponent",
+    "clickstream.local.dashboard:DashboardComponent",
 )
 DEMO_COMPONENTS: tuple[str, ...] = ("clickstream.local.shoppers:ShoppersComponent",)
 

@@ -1,0 +1,66 @@
+# The global filters shown above every module: date range (default last 7 days),
+# compare to the previous period, device type, country, product category.
+
+mod_filters_ui <- function(id, state = filters_from_query("")) {
+  ns <- shiny::NS(id)
+  choices <- function(dim) {
+    options <- tryCatch(filter_choices()[[dim]], error = function(e) character(0))
+    union(options, state[[dim]])
+  }
+  bslib::card(
+    class = "filters mb-3",
+    bslib::card_body(
+      bslib::layout_column_wrap(
+        width = 1 / 5, fill = FALSE,
+        shiny::dateRangeInput(ns("dates"), "Dates (UTC)",
+          start = state$from, end = state$to, weekstart = 1
+        ),
+        shiny::selectizeInput(ns("device"), "Device type", choices(FILTER_DIMENSIONS[1]),
+          selected = state$device, multiple = TRUE, options = list(placeholder = "All devices")
+        ),
+        shiny::selectizeInput(ns("country"), "Country", choices("country"),
+          selected = state$country, multiple = TRUE, options = list(placeholder = "All countries")
+        ),
+        shiny::selectizeInput(ns("category"), "Product category", choices("category"),
+          selected = state$category, multiple = TRUE, options = list(placeholder = "All categories")
+        ),
+        htmltools::div(
+          class = "pt-4",
+          shiny::checkboxInput(ns("compare"), "Compare to the previous period", value = state$compare)
+        )
+      )
+    )
+  )
+}
+
+#' The values the filter boxes offer, from the warehouse (cached like the panels).
+filter_choices <- function() {
+  df <- panel_query("filter_options", list())
+  lapply(c(device = "device", country = "country", category = "category"), function(dim) {
+    sort(unique(df$value[df$dimension == dim]))
+  })
+}
+
+#' Returns a reactive holding the normalized filter state.
+mod_filters_server <- function(id, epoch) {
+  shiny::moduleServer(id, function(input, output, session) {
+    # Refresh the choices when the database comes back (or was down at start).
+    shiny::observeEvent(epoch(), ignoreInit = TRUE, {
+      options <- tryCatch(filter_choices(), error = function(e) NULL)
+      if (is.null(options)) return()
+      for (dim in FILTER_DIMENSIONS) {
+        shiny::updateSelectizeInput(session, dim,
+          choices = union(options[[dim]], input[[dim]]), selected = input[[dim]]
+        )
+      }
+    })
+    shiny::reactive({
+      dates <- input$dates
+      shiny::req(length(dates) == 2L)
+      normalize_filters(
+        from = dates[1], to = dates[2], compare = input$compare,
+        device = input$device, country = input$country, category = input$category
+      )
+    }) |> shiny::debounce(300)
+  })
+}

@@ -1,0 +1,13 @@
+-- Site search terms by volume, with the searches that found nothing.
+select
+    search_term,
+    sum(searches) as searches,
+    sum(zero_result_searches) as zero_result_searches,
+    sum(sessions) as sessions
+from agg_search_daily
+where date_day between %(date_from)s and %(date_to)s
+    and (cardinality(%(devices)s) = 0 or device_type = any(%(devices)s))
+    and (cardinality(%(countries)s) = 0 or country = any(%(countries)s))
+group by search_term
+order by searches desc, search_term
+limit 500
