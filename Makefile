@@ -85,6 +85,7 @@ screenshots: setup ## Regenerate docs/screenshots/*.png of every dashboard modul
 bench: venv ## Run the benchmarks (prints rates and ratios).
 	$(PY) bench/ingest.py
 	$(PY) bench/etl.py --events 200000
+	$(PY) bench/dashboard.py --events 1000000
 	bash bench/sdk_size.sh
 
 package: venv ## Build the Lambda zips for arm64 into build/.

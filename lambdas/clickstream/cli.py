@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "clickstream.local.commands",
     "clickstream.ingest.commands",
     "clickstream.etl.commands",
+    "clickstream.etl.catalog",
     "clickstream.etl.bootstrap",
 )
 

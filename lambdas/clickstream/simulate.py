@@ -9,11 +9,13 @@ would send them, so they exercise authentication, validation and enrichment.
 from __future__ import annotations
 
 import json
+import math
 import random
 import threading
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -232,7 +234,23 @@ def build_visit(rng: random.Random, started_at: datetime, anonymous_id: str | No
             cart.append((product, qty))
     if cart and rng.random() < 0.6:
         journey.page("/checkout", "Checkout")
-        journey._emit("checkout", journey.page_url, ecom={"currency": "USD"})
+        # As the SDK's checkout(lines): the cart's products, for the per-product funnel.
+        journey._emit(
+            "checkout",
+            journey.page_url,
+            ecom={
+                "currency": "USD",
+                "items": [
+                    {
+                        "product_id": product.product_id,
+                        "category": product.category,
+                        "price": product.price,
+                        "qty": qty,
+                    }
+                    for product, qty in cart
+                ],
+            },
+        )
         if rng.random() < 0.7:
             order_id = f"ord-{uuid.uuid4().hex[:12]}"
             journey.page(f"/order/{order_id}", "Thank you")
@@ -313,3 +331,68 @@ def run_shoppers(
         if sessions_per_second > 0:
             stop.wait(1.0 / sessions_per_second)
     return visits, accepted, rejected
+
+
+# Demo history stays inside the ingest's event-time plausibility window (30 days behind,
+# EVENT_TIME_MAX_BEHIND_SECONDS) with a margin, so every event keeps its own time.
+MAX_HISTORY_DAYS = 21
+# Share of a day's visits by UTC hour: quiet nights, a lunch bump, busy evenings.
+HOUR_WEIGHTS = (2, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6, 7, 8, 7, 6, 6, 7, 8, 9, 10, 10, 8, 6, 3)
+
+
+def history_plan(
+    days: int, sessions_per_day: int, now: datetime, rng: random.Random
+) -> list[datetime]:
+    """Start times of the past visits, oldest first: `days` whole UTC days before today,
+    growing about 2 % a day with busier weekends, so the charts show a trend."""
+    if not 1 <= days <= MAX_HISTORY_DAYS:
+        raise ValueError(
+            f"history days must be 1-{MAX_HISTORY_DAYS} (inside the ingest's 30-day"
+            f" event-time window), not {days}"
+        )
+    if sessions_per_day < 1:
+        raise ValueError(f"sessions per day must be at least 1, not {sessions_per_day}")
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    starts: list[datetime] = []
+    for back in range(days, 0, -1):
+        day = today - timedelta(days=back)
+        weekend = 1.25 if day.weekday() >= 5 else 1.0
+        count = max(1, round(sessions_per_day * weekend * math.pow(1.02, days - back)))
+        hours = rng.choices(range(24), weights=HOUR_WEIGHTS, k=count)
+        starts += sorted(
+            day + timedelta(hours=hour, seconds=rng.uniform(0, 3300)) for hour in hours
+        )
+    return starts
+
+
+def run_history(
+    client: ApiClient,
+    days: int,
+    sessions_per_day: int,
+    seed: int | None = None,
+    stop: threading.Event | None = None,
+    progress: Callable[[int, int, int, int], None] | None = None,
+    now: datetime | None = None,
+) -> tuple[int, int, int]:
+    """Send `days` of past visits through the API (event times in the past; the server
+    stores them in the receive-time partitions of now). Returns (visits, accepted,
+    rejected); `progress(done, total, accepted, rejected)` is called every ~5 %."""
+    rng = random.Random(seed)
+    starts = history_plan(days, sessions_per_day, now or datetime.now(UTC), rng)
+    visitors: list[str] = []
+    accepted = rejected = 0
+    step = max(1, len(starts) // 20)
+    for done, started_at in enumerate(starts, start=1):
+        if stop is not None and stop.is_set():
+            return done - 1, accepted, rejected
+        # About a third of the visits come from returning shoppers.
+        anonymous_id = rng.choice(visitors) if visitors and rng.random() < 0.35 else None
+        visit = build_visit(rng, started_at, anonymous_id)
+        visit.signed_in = client.id_token is not None and rng.random() < 0.15
+        if anonymous_id is None:
+            visitors.append(visit.events[0]["anonymous_id"])
+        ok, bad = client.send(visit)
+        accepted, rejected = accepted + ok, rejected + bad
+        if progress is not None and (done % step == 0 or done == len(starts)):
+            progress(done, len(starts), accepted, rejected)
+    return len(starts), accepted, rejected

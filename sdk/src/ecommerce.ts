@@ -1,6 +1,7 @@
 /**
  * Typed helpers for the e-commerce events, shaped as the warehouse reads
  * them: list impressions are a `view` with ecom.list_id and ecom.items, a
+ * checkout carries the cart's lines in ecom.items, a
  * product click carries list_id and position (click-through rate), and a
  * purchase is one event per order line sharing order_id (revenue = sum of
  * price x qty over purchase events).
@@ -35,10 +36,13 @@ export function search(query: string, resultCount: number): void {
 export const addToCart = (p: Product, qty = 1, currency = defaultCurrency): void =>
   event('add_to_cart', { ecom: { ...product(p), qty, currency } });
 
-/** The start of checkout, with the cart's value and number of items. */
+/**
+ * The start of checkout: the cart's lines as ecom.items (at most 50, so per-product
+ * funnels have a checkout step), with the cart's value and number of items.
+ */
 export const checkout = (lines: Line[], currency = defaultCurrency): void =>
   event('checkout', {
-    ecom: { currency },
+    ecom: { currency, items: lines.slice(0, 50).map((l) => ({ ...product(l), qty: l.qty })) },
     props: {
       cart_value: lines.reduce((sum, l) => sum + (l.price || 0) * l.qty, 0),
       cart_items: lines.reduce((sum, l) => sum + l.qty, 0),

@@ -21,6 +21,8 @@ export interface ListItem {
   category?: string | null;
   price?: number;
   position?: number;
+  /** Units of a cart line (checkout items only). */
+  qty?: number;
 }
 
 export interface Ecom {

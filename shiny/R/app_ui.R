@@ -1,7 +1,7 @@
 # The page: a navbar with one tab per module, the global filters above every tab,
 # and the database banner. The URL's query string sets the initial state (bookmarks).
 
-MODULE_TITLES <- c(
+module_titles <- c(
   traffic = "Traffic & engagement", funnels = "Funnels", products = "Product performance",
   acquisition = "Acquisition", reliability = "Reliability"
 )
@@ -13,12 +13,11 @@ app_ui <- function(request) {
     id = "tab",
     selected = state$tab,
     theme = dashboard_theme(),
-    fillable = FALSE,
     header = htmltools::tagList(
       htmltools::tags$head(
         plotly_js_dependency(),
         htmltools::tags$style(htmltools::HTML(paste(
-          ".kpi-card .value-box-value{font-size:1.6rem}",
+          ".kpi-card .kpi-value{font-size:1.5rem;font-weight:600}",
           ".kpi-change{color:#555}",
           ".shiny-output-error-validation{color:#6c757d;font-style:italic;padding:1rem;",
           "border:1px dashed #ced4da;border-radius:.5rem;background:#f8f9fa}",
@@ -31,10 +30,10 @@ app_ui <- function(request) {
         mod_filters_ui("filters", state)
       )
     ),
-    bslib::nav(MODULE_TITLES[["traffic"]], value = "traffic", mod_traffic_ui("traffic")),
-    bslib::nav(MODULE_TITLES[["funnels"]], value = "funnels", mod_funnels_ui("funnels")),
-    bslib::nav(MODULE_TITLES[["products"]], value = "products", mod_products_ui("products")),
-    bslib::nav(MODULE_TITLES[["acquisition"]], value = "acquisition", mod_acquisition_ui("acquisition")),
-    bslib::nav(MODULE_TITLES[["reliability"]], value = "reliability", mod_reliability_ui("reliability"))
+    bslib::nav(module_titles[["traffic"]], value = "traffic", mod_traffic_ui("traffic")),
+    bslib::nav(module_titles[["funnels"]], value = "funnels", mod_funnels_ui("funnels")),
+    bslib::nav(module_titles[["products"]], value = "products", mod_products_ui("products")),
+    bslib::nav(module_titles[["acquisition"]], value = "acquisition", mod_acquisition_ui("acquisition")),
+    bslib::nav(module_titles[["reliability"]], value = "reliability", mod_reliability_ui("reliability"))
   )
 }

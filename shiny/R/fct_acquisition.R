@@ -1,6 +1,6 @@
 # Acquisition: per-segment conversion and revenue (no Shiny here).
 
-ACQUISITION_DIMENSIONS <- c(
+acquisition_dimensions <- c(
   "Referrer domain" = "referrer", "UTM source" = "source", "UTM medium" = "medium",
   "UTM campaign" = "campaign", "Device type" = "device", "Country" = "country"
 )

@@ -10,9 +10,10 @@ parse_database_url <- function(url) {
       call. = FALSE
     )
   }
+  groups <- regmatches(url, regexec(pattern, url))[[1]]
   part <- function(i) {
-    value <- sub(pattern, paste0("\\", i), url)
-    if (identical(value, "")) NULL else utils::URLdecode(value)
+    value <- groups[i + 1L]
+    if (is.na(value) || identical(value, "")) NULL else utils::URLdecode(value)
   }
   args <- list(
     user = part(3), password = part(5), host = part(6),

@@ -8,6 +8,7 @@
 #' Signal that the warehouse cannot be reached (a classed condition the UI turns
 #' into the "database unavailable" banner instead of an R error).
 db_unavailable <- function(reason) {
+  reason <- sub("^(warehouse unavailable: )+", "", reason)
   structure(
     class = c("dashboard_db_unavailable", "error", "condition"),
     list(message = paste("warehouse unavailable:", reason), call = NULL)
@@ -66,7 +67,7 @@ db_open <- function() {
     }
   )
   # UTC like the warehouse's dates; a runaway query must not hold the only connection.
-  DBI::dbGetQuery(con, "set time zone 'UTC'; set standard_conforming_strings = on; set statement_timeout = '30s'; select 1")
+  db_run(con, "set time zone 'UTC'; set standard_conforming_strings = on; set statement_timeout = '30s'")
   .db$con <- con
   .db$last_error <- NULL
   .db$down_until <- 0
@@ -79,19 +80,14 @@ db_connection <- function() {
 
 #' TRUE when the connection answers; re-opens it when it does not (after a restart).
 db_ping <- function() {
-  ok <- tryCatch(
+  tryCatch(
     {
-      DBI::dbGetQuery(db_connection(), "select 1 as ok")$ok == 1L
-    },
-    dashboard_db_unavailable = function(e) FALSE,
-    error = function(e) {
+      if (db_alive(db_connection())) return(TRUE)
       db_close()
-      tryCatch(DBI::dbGetQuery(db_connection(), "select 1 as ok")$ok == 1L,
-        error = function(e) FALSE
-      )
-    }
+      db_alive(db_connection())
+    },
+    error = function(e) FALSE
   )
-  isTRUE(ok)
 }
 
 #' Whether the last attempt failed, and why (for the banner).
@@ -103,17 +99,17 @@ db_status <- function() {
 #' statement retried once; a database that stays unreachable raises
 #' dashboard_db_unavailable; an SQL error is raised as it is.
 db_get_query <- function(sql) {
-  attempt <- function() DBI::dbGetQuery(db_connection(), sql)
+  attempt <- function() {
+    # Open first: a condition raised while S4 dispatch evaluates an argument loses its class.
+    con <- db_connection()
+    db_run(con, sql)
+  }
   tryCatch(attempt(), dashboard_db_unavailable = function(e) stop(e), error = function(e) {
     # Tell a dead connection from a bad statement by asking the connection itself.
-    alive <- !is.null(.db$con) &&
-      isTRUE(tryCatch(DBI::dbGetQuery(.db$con, "select 1 as ok")$ok == 1L, error = function(e2) FALSE))
-    if (alive) stop(e)
+    if (db_alive(.db$con)) stop(e)
     db_close()
     tryCatch(attempt(), dashboard_db_unavailable = function(e2) stop(e2), error = function(e2) {
-      alive_now <- !is.null(.db$con) &&
-        isTRUE(tryCatch(DBI::dbGetQuery(.db$con, "select 1 as ok")$ok == 1L, error = function(e3) FALSE))
-      if (alive_now) stop(e2)
+      if (db_alive(.db$con)) stop(e2)
       db_close()
       .db$last_error <- conditionMessage(e2)
       .db$down_until <- Sys.time() + db_config()$retry_seconds
@@ -123,3 +119,19 @@ db_get_query <- function(sql) {
 }
 
 `%||%` <- function(a, b) if (is.null(a)) b else a
+
+#' One statement on one connection, errors raised as errors. RPostgreSQL's dbGetQuery
+#' turns a failed statement into a warning and a NULL result, which would read as
+#' "no rows"; dbSendQuery raises.
+db_run <- function(con, sql) {
+  for (pending in DBI::dbListResults(con)) DBI::dbClearResult(pending)
+  rs <- DBI::dbSendQuery(con, sql)
+  on.exit(DBI::dbClearResult(rs))
+  if (DBI::dbHasCompleted(rs) && DBI::dbGetInfo(rs)$isSelect != 1L) return(data.frame())
+  DBI::dbFetch(rs, n = -1)
+}
+
+#' TRUE when con answers a trivial query.
+db_alive <- function(con) {
+  !is.null(con) && isTRUE(tryCatch(db_run(con, "select 1 as ok")$ok == 1L, error = function(e) FALSE))
+}

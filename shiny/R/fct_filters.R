@@ -1,8 +1,8 @@
 # The global filters: defaults, the previous period, the query parameters they become,
 # and their round trip through the URL's query string (so a view can be bookmarked).
 
-FILTER_DIMENSIONS <- c("device", "country", "category")
-MODULE_TABS <- c("traffic", "funnels", "products", "acquisition", "reliability")
+filter_dimensions <- c("device", "country", "category")
+module_tabs <- c("traffic", "funnels", "products", "acquisition", "reliability")
 
 #' Last 7 days, today included (UTC, like the warehouse's dates).
 default_date_range <- function(today = Sys.Date()) {
@@ -58,11 +58,11 @@ filter_params <- function(filters, period = c("current", "previous")) {
 #' Filters (and the open tab) as a query string: ?tab=funnels&from=...&device=a,b
 filters_to_query <- function(filters, tab = NULL) {
   parts <- c(
-    if (!is.null(tab) && tab %in% MODULE_TABS) paste0("tab=", tab),
+    if (!is.null(tab) && tab %in% module_tabs) paste0("tab=", tab),
     paste0("from=", format(filters$from)),
     paste0("to=", format(filters$to)),
     if (isTRUE(filters$compare)) "compare=1",
-    unlist(lapply(FILTER_DIMENSIONS, function(dim) {
+    unlist(lapply(filter_dimensions, function(dim) {
       values <- filters[[dim]]
       if (length(values)) paste0(dim, "=", utils::URLencode(paste(values, collapse = ","), reserved = TRUE))
     }))
@@ -79,14 +79,21 @@ filters_from_query <- function(query, today = Sys.Date()) {
     device = split(q$device), country = split(q$country), category = split(q$category),
     today = today
   )
-  filters$tab <- if (!is.null(q$tab) && q$tab %in% MODULE_TABS) q$tab else "traffic"
+  filters$tab <- if (!is.null(q$tab) && q$tab %in% module_tabs) q$tab else "traffic"
   filters
 }
 
 #' Relative change from previous to current, NA when there is nothing to compare to.
 relative_change <- function(current, previous) {
-  ifelse(is.na(previous) | previous == 0, NA_real_, (current - previous) / previous)
+  safe_ratio(current - previous, previous)
 }
 
 #' a / b, NA when b is 0 (a rate over nothing is unknown, not zero).
-safe_ratio <- function(a, b) ifelse(is.na(b) | b == 0, NA_real_, a / b)
+safe_ratio <- function(a, b) {
+  n <- if (length(a) && length(b)) max(length(a), length(b)) else 0L
+  a <- rep_len(as.numeric(a), n)
+  b <- rep_len(as.numeric(b), n)
+  out <- a / b
+  out[is.na(b) | b == 0] <- NA_real_
+  out
+}

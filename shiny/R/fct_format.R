@@ -20,8 +20,8 @@ fmt_decimal <- function(x, digits = 2) {
 fmt_duration_ms <- function(ms) {
   vapply(ms, function(v) {
     if (is.na(v)) return("\u2014")
+    if (v < 59500) return(paste0(formatC(v / 1000, format = "f", digits = 1), " s"))
     s <- round(v / 1000)
-    if (s < 60) return(paste0(s, " s"))
     sprintf("%d min %02d s", s %/% 60, s %% 60)
   }, character(1))
 }

@@ -1,6 +1,6 @@
 # Funnels: step counts into conversion and drop-off (no Shiny here).
 
-FUNNEL_STEPS <- c(
+funnel_step_names <- c(
   product_viewed = "Viewed a product", added_to_cart = "Added to cart",
   checked_out = "Checked out", purchased = "Purchased"
 )
@@ -8,10 +8,10 @@ FUNNEL_STEPS <- c(
 #' One funnel (a row with the four step columns) as a table of steps: sessions,
 #' conversion from the previous step, drop-off, and conversion from the first step.
 funnel_steps <- function(row) {
-  counts <- vapply(names(FUNNEL_STEPS), function(step) as.numeric(row[[step]][1]), numeric(1))
+  counts <- vapply(names(funnel_step_names), function(step) as.numeric(row[[step]][1]), numeric(1))
   previous <- c(NA, counts[-length(counts)])
   data.frame(
-    Step = unname(FUNNEL_STEPS),
+    Step = unname(funnel_step_names),
     Sessions = unname(counts),
     `Step conversion` = unname(c(NA, safe_ratio(counts[-1], counts[-length(counts)]))),
     `Drop-off` = unname(ifelse(is.na(previous), NA, previous - counts)),

@@ -66,20 +66,15 @@ query_sql <- function(name, dirs = c(db_config()$queries_dir, file.path(app_dir(
 run_query_uncached <- function(name, params) {
   sql <- bind_named(query_sql(name), params)
   df <- db_get_query(sql)
-  # bigint and numeric arrive as double or character; the panels want numbers.
-  for (col in names(df)) {
-    if (is.character(df[[col]]) && grepl("^(sessions|visitors|revenue|.*_count|.*s)$", col) &&
-      all(grepl("^-?[0-9.]+(e[-+]?[0-9]+)?$", stats::na.omit(df[[col]])))) {
-      df[[col]] <- as.numeric(df[[col]])
-    }
-  }
+  # RPostgreSQL returns dates as text; the panels want Date.
+  for (col in intersect(c("date_day"), names(df))) df[[col]] <- as.Date(df[[col]])
   df
 }
 
 #' Run a panel query with caching per (name, params).
 panel_query <- function(name, params = list()) {
   if (is.null(.db$cached_query)) db_init()
-  params <- params[order(names(params))]
+  if (length(params)) params <- params[order(names(params))]
   .db$cached_query(name, params)
 }
 

@@ -34,13 +34,14 @@ traffic_page_table <- function(pages, order_by = c("page_views", "entrances", "e
   )
 }
 
-#' Next pages after one page, with each one's share of the transitions.
+#' Next pages after one page (the query lists the 20 most common), with each one's
+#' share of the moves listed.
 next_page_table <- function(next_pages) {
   total <- sum(as.numeric(next_pages$transitions))
   data.frame(
     `Next page` = next_pages$to_path,
     Transitions = as.numeric(next_pages$transitions),
-    Share = safe_ratio(as.numeric(next_pages$transitions), total),
+    `Share of listed` = safe_ratio(as.numeric(next_pages$transitions), total),
     check.names = FALSE, stringsAsFactors = FALSE
   )
 }

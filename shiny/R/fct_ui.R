@@ -1,7 +1,7 @@
 # Building blocks every module uses: KPI cards, plotly charts on the vendored
 # plotly.js 2.x, sortable tables with a CSV download, and the empty / unavailable states.
 
-EMPTY_MESSAGE <- "No data yet for these filters. Panels fill once the ETL has loaded events for the chosen dates."
+empty_message <- "No data yet for these filters. Panels fill once the ETL has loaded events for the chosen dates."
 
 #' Debian 12's r-cran-plotly ships plotly.js 1.x under the name of the 2.x its R code
 #' targets, which draws nothing; this is the npm-vendored 2.x (make shiny-deps).
@@ -18,13 +18,39 @@ plotly_js_dependency <- function(path = db_config()$plotly_js) {
 }
 
 #' Build a plotly figure and swap its plotly.js dependency for the vendored 2.x one.
+#' The TypedArray polyfill goes too: Debian's copy references node's GLOBAL and throws
+#' in a browser, and every browser plotly.js 2.x supports has typed arrays.
 use_vendored_plotly <- function(p) {
   p <- plotly::plotly_build(p)
   deps <- p$dependencies
   names <- vapply(deps, function(d) d$name, character(1))
-  deps[names == "plotly-main"] <- NULL
+  deps[names %in% c("plotly-main", "typedarray")] <- NULL
   p$dependencies <- c(deps, list(plotly_js_dependency()))
   p
+}
+
+#' Debian's r-cran-shiny links bootstrap-datepicker to an old libjs build whose
+#' document-ready hook calls $.fn.datepicker after Shiny's noConflict() removed it (a
+#' page error on every load); this is the upstream 1.9.0 Shiny bundles, from npm.
+datepicker_js_dependency <- function(dir = file.path(app_dir(), "node_modules", "bootstrap-datepicker", "dist")) {
+  if (!file.exists(file.path(dir, "js", "bootstrap-datepicker.min.js"))) {
+    stop("bootstrap-datepicker is missing in ", dir, ": run `make shiny-deps`", call. = FALSE)
+  }
+  htmltools::htmlDependency(
+    name = "bootstrap-datepicker-js", version = "1.9.0", src = c(file = dir),
+    script = "js/bootstrap-datepicker.min.js",
+    head = "<script>(function() { var datepicker = $.fn.datepicker.noConflict(); $.fn.bsDatepicker = datepicker; })();</script>"
+  )
+}
+
+#' shiny::dateRangeInput on the vendored datepicker.
+date_range_input <- function(...) {
+  input <- shiny::dateRangeInput(...)
+  deps <- htmltools::htmlDependencies(input)
+  is_js <- vapply(deps, function(d) is.list(d) && identical(d[["name"]], "bootstrap-datepicker-js"), logical(1))
+  deps[is_js] <- list(datepicker_js_dependency())
+  htmltools::htmlDependencies(input) <- deps
+  input
 }
 
 #' The house look of a chart: plain-language title with units, no plotly logo.
@@ -42,8 +68,8 @@ style_chart <- function(p, title, x_title = NULL, y_title = NULL) {
 #' A KPI card: title, value, and the change against the previous period when comparing.
 kpi_card <- function(title, value, change = NA, help = NULL) {
   bslib::value_box(
-    title = title,
-    value = value,
+    title = htmltools::span(class = "kpi-title", title),
+    value = htmltools::span(class = "kpi-value", value),
     htmltools::tags$p(class = "kpi-change small mb-0", fmt_change(change)),
     if (!is.null(help)) htmltools::tags$p(class = "small text-muted mb-0", help),
     theme_color = "light",
@@ -78,6 +104,8 @@ panel_table <- function(df, page_length = 10, money = character(0), percent = ch
   table <- DT::datatable(
     df,
     rownames = FALSE, selection = "none",
+    # Debian's DT lacks dataTables.bootstrap4.extra.css (a 404 with the Bootstrap styles).
+    style = "default",
     class = "compact stripe hover",
     options = list(pageLength = page_length, lengthChange = FALSE, searching = TRUE, scrollX = TRUE)
   )
@@ -104,9 +132,18 @@ panel_data <- function(name, params, allow_empty = FALSE) {
       shiny::validate(shiny::need(FALSE, "The warehouse database is unavailable; retrying."))
     }
   )
-  if (!allow_empty) shiny::validate(shiny::need(nrow(df) > 0, EMPTY_MESSAGE))
+  if (!allow_empty) shiny::validate(shiny::need(nrow(df) > 0, empty_message))
   df
 }
 
 #' Sum of a column, 0 for an empty frame (and NA-free).
 col_sum <- function(df, col) if (is.null(df) || !nrow(df)) 0 else sum(as.numeric(df[[col]]), na.rm = TRUE)
+
+#' A note that the category filter does not narrow some of a module's figures.
+category_note <- function(filters, what) {
+  if (!length(filters$category)) return(NULL)
+  htmltools::div(
+    class = "alert alert-info py-2 small category-note",
+    paste0("The product category filter does not apply to ", what, ": a session has no single category.")
+  )
+}

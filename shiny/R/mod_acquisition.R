@@ -5,7 +5,7 @@ mod_acquisition_ui <- function(id) {
   ns <- shiny::NS(id)
   htmltools::tagList(
     shiny::uiOutput(ns("kpis")),
-    shiny::radioButtons(ns("dimension"), "Break down by", choices = ACQUISITION_DIMENSIONS, inline = TRUE),
+    shiny::radioButtons(ns("dimension"), "Break down by", choices = acquisition_dimensions, inline = TRUE),
     bslib::layout_column_wrap(
       width = 1 / 2, fill = FALSE,
       panel_card("Sessions and conversion", plotly::plotlyOutput(ns("sessions_chart"), height = "340px")),
@@ -19,7 +19,7 @@ mod_acquisition_server <- function(id, filters, epoch) {
   shiny::moduleServer(id, function(input, output, session) {
     params <- shiny::reactive(filter_params(filters()))
     dimension <- shiny::reactive(input$dimension %||% "referrer")
-    label <- shiny::reactive(names(ACQUISITION_DIMENSIONS)[ACQUISITION_DIMENSIONS == dimension()])
+    label <- shiny::reactive(names(acquisition_dimensions)[acquisition_dimensions == dimension()])
     raw <- shiny::reactive({
       epoch()
       panel_data("acquisition_breakdown", c(params(), list(dimension = dimension())))
@@ -27,7 +27,8 @@ mod_acquisition_server <- function(id, filters, epoch) {
     raw_prev <- shiny::reactive({
       epoch()
       if (!filters()$compare) return(NULL)
-      panel_data("acquisition_breakdown", c(filter_params(filters(), "previous"), list(dimension = dimension())), allow_empty = TRUE)
+      previous <- c(filter_params(filters(), "previous"), list(dimension = dimension()))
+      panel_data("acquisition_breakdown", previous, allow_empty = TRUE)
     })
     table <- shiny::reactive(acquisition_table(raw(), label()))
     kpis <- shiny::reactive(acquisition_kpis(raw()))
@@ -37,12 +38,12 @@ mod_acquisition_server <- function(id, filters, epoch) {
       prev <- raw_prev()
       p <- if (is.null(prev)) NULL else acquisition_kpis(prev)
       change <- function(name) if (is.null(p)) NA else relative_change(k[[name]], p[[name]])
-      kpi_row(list(
+      htmltools::tagList(category_note(filters(), "acquisition figures"), kpi_row(list(
         list(title = "Sessions", value = fmt_count(k$sessions), change = change("sessions")),
         list(title = "Conversion rate", value = fmt_percent(k$conversion), change = change("conversion")),
         list(title = "Revenue", value = fmt_money(k$revenue), change = change("revenue")),
         list(title = "Revenue per session", value = fmt_money(k$revenue_per_session), change = change("revenue_per_session"))
-      ))
+      )))
     })
     output$sessions_chart <- plotly::renderPlotly({
       t <- utils::head(table(), 12)

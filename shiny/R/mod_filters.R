@@ -12,10 +12,10 @@ mod_filters_ui <- function(id, state = filters_from_query("")) {
     bslib::card_body(
       bslib::layout_column_wrap(
         width = 1 / 5, fill = FALSE,
-        shiny::dateRangeInput(ns("dates"), "Dates (UTC)",
+        date_range_input(ns("dates"), "Dates (UTC)",
           start = state$from, end = state$to, weekstart = 1
         ),
-        shiny::selectizeInput(ns("device"), "Device type", choices(FILTER_DIMENSIONS[1]),
+        shiny::selectizeInput(ns("device"), "Device type", choices(filter_dimensions[1]),
           selected = state$device, multiple = TRUE, options = list(placeholder = "All devices")
         ),
         shiny::selectizeInput(ns("country"), "Country", choices("country"),
@@ -48,7 +48,7 @@ mod_filters_server <- function(id, epoch) {
     shiny::observeEvent(epoch(), ignoreInit = TRUE, {
       options <- tryCatch(filter_choices(), error = function(e) NULL)
       if (is.null(options)) return()
-      for (dim in FILTER_DIMENSIONS) {
+      for (dim in filter_dimensions) {
         shiny::updateSelectizeInput(session, dim,
           choices = union(options[[dim]], input[[dim]]), selected = input[[dim]]
         )

@@ -1,7 +1,7 @@
 # Funnels: view -> add to cart -> checkout -> purchase; step conversion and drop-off,
 # overall and split by device, country, source or category; per product; cart abandonment.
 
-FUNNEL_SPLITS <- c("Device type" = "device", "Country" = "country", "Source" = "source", "Product category" = "category")
+funnel_splits <- c("Device type" = "device", "Country" = "country", "Source" = "source", "Product category" = "category")
 
 mod_funnels_ui <- function(id) {
   ns <- shiny::NS(id)
@@ -14,7 +14,7 @@ mod_funnels_ui <- function(id) {
         DT::DTOutput(ns("steps_table"))
       ), download_id = ns("steps_csv")),
       panel_card("Funnel by segment", htmltools::tagList(
-        shiny::radioButtons(ns("split"), NULL, choices = FUNNEL_SPLITS, inline = TRUE),
+        shiny::radioButtons(ns("split"), NULL, choices = funnel_splits, inline = TRUE),
         plotly::plotlyOutput(ns("split_chart"), height = "300px"),
         DT::DTOutput(ns("split_table"))
       ), download_id = ns("split_csv"))
@@ -43,13 +43,17 @@ mod_funnels_server <- function(id, filters, epoch) {
       prev <- overall_prev()
       p <- if (is.null(prev) || !nrow(prev)) NULL else funnel_kpis(prev)
       change <- function(name) if (is.null(p)) NA else relative_change(k[[name]], p[[name]])
-      kpi_row(list(
+      note <- category_note(filters(), "the overall funnel and its device, country and source splits")
+      htmltools::tagList(note, kpi_row(list(
         list(title = "Sessions", value = fmt_count(k$sessions), change = change("sessions")),
-        list(title = "Conversion rate (sessions that purchased)", value = fmt_percent(k$conversion), change = change("conversion")),
+        list(
+          title = "Conversion rate (sessions that purchased)", value = fmt_percent(k$conversion),
+          change = change("conversion")
+        ),
         list(title = "Cart abandonment", value = fmt_percent(k$cart_abandonment), change = change("cart_abandonment"),
           help = "sessions that added to cart and did not buy"),
         list(title = "Revenue", value = fmt_money(k$revenue), change = change("revenue"))
-      ))
+      )))
     })
 
     output$funnel_chart <- plotly::renderPlotly({
@@ -64,7 +68,7 @@ mod_funnels_server <- function(id, filters, epoch) {
     split_table <- shiny::reactive({
       epoch()
       split <- input$split %||% "device"
-      label <- names(FUNNEL_SPLITS)[FUNNEL_SPLITS == split]
+      label <- names(funnel_splits)[funnel_splits == split]
       df <- if (split == "category") {
         panel_data("funnel_by_category", params())
       } else {

@@ -2,7 +2,7 @@
 # units, revenue by product, category, device and country; the least-viewed products
 # (zero-view catalogue products included); search terms and zero-result searches.
 
-PRODUCT_SPLITS <- c("Category" = "category", "Device type" = "device", "Country" = "country")
+product_splits <- c("Category" = "category", "Device type" = "device", "Country" = "country")
 
 mod_products_ui <- function(id) {
   ns <- shiny::NS(id)
@@ -11,7 +11,7 @@ mod_products_ui <- function(id) {
     bslib::layout_column_wrap(
       width = 1 / 2, fill = FALSE,
       panel_card("Revenue and views by segment", htmltools::tagList(
-        shiny::radioButtons(ns("split"), NULL, choices = PRODUCT_SPLITS, inline = TRUE),
+        shiny::radioButtons(ns("split"), NULL, choices = product_splits, inline = TRUE),
         plotly::plotlyOutput(ns("segment_chart"), height = "300px"),
         DT::DTOutput(ns("segment_table"))
       ), download_id = ns("segment_csv")),
@@ -62,14 +62,17 @@ mod_products_server <- function(id, filters, epoch) {
     segments <- shiny::reactive({
       epoch()
       split <- input$split %||% "category"
-      label <- names(PRODUCT_SPLITS)[PRODUCT_SPLITS == split]
+      label <- names(product_splits)[product_splits == split]
       product_table(panel_data("product_segments", c(params(), list(split = split))), label)
     })
     output$segment_chart <- plotly::renderPlotly({
       s <- segments()
       label <- names(s)[1]
       p <- plotly::plot_ly(x = s[[1]], y = s$Revenue, type = "bar", name = "Revenue (USD)")
-      p <- plotly::add_trace(p, y = s$Views, type = "scatter", mode = "markers+lines", name = "Product views (count)", yaxis = "y2")
+      p <- plotly::add_trace(p,
+        y = s$Views, type = "scatter", mode = "markers+lines",
+        name = "Product views (count)", yaxis = "y2"
+      )
       p <- plotly::layout(p, yaxis2 = list(overlaying = "y", side = "right", title = "Views", rangemode = "tozero"))
       style_chart(p, paste("Revenue (USD) and product views (count) by", tolower(label)), label, "Revenue (USD)")
     })

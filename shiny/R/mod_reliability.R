@@ -2,10 +2,18 @@
 # objective (red when missed), ETL runs, events accepted per hour, rejected per reason,
 # objects pending: the numbers `clickstream status` prints.
 
+run_status_colours <- c(
+  succeeded = "#2e7d32", partial = "#f9a825", failed = "#c62828", skipped = "#6c757d",
+  abandoned = "#8d6e63", running = "#1f6f8b"
+)
+
 mod_reliability_ui <- function(id) {
   ns <- shiny::NS(id)
   htmltools::tagList(
-    htmltools::p(class = "text-muted small", "Pipeline figures cover the chosen dates; device, country and category filters do not apply here."),
+    htmltools::p(
+      class = "text-muted small",
+      "Pipeline figures cover the chosen dates; device, country and category filters do not apply here."
+    ),
     shiny::uiOutput(ns("kpis")),
     bslib::layout_column_wrap(
       width = 1 / 2, fill = FALSE,
@@ -64,7 +72,11 @@ mod_reliability_server <- function(id, filters, epoch) {
     output$kpis <- shiny::renderUI({
       k <- kpis()
       fresh_class <- switch(k$verdict, met = "text-success", missed = "text-danger fw-bold", "text-muted")
-      fresh_value <- if (is.na(k$freshness_minutes)) "no successful run yet" else paste(fmt_decimal(k$freshness_minutes, 1), "min")
+      fresh_value <- if (is.na(k$freshness_minutes)) {
+        "no successful run yet"
+      } else {
+        paste(fmt_decimal(k$freshness_minutes, 1), "min")
+      }
       htmltools::tagList(
         htmltools::div(
           id = "freshness-verdict",
@@ -77,7 +89,10 @@ mod_reliability_server <- function(id, filters, epoch) {
             help = paste("minutes since the last successful ETL run; objective", k$objective_minutes, "min")),
           list(title = "ETL lag", value = if (is.na(k$lag_seconds)) "\u2014" else paste(fmt_count(k$lag_seconds), "s"),
             help = "now minus the newest loaded event's receive time"),
-          list(title = "Lambda error rate", value = fmt_percent(k$error_rate, 2), help = "ingest errors / invocations, last ETL snapshot"),
+          list(
+            title = "Lambda error rate", value = fmt_percent(k$error_rate, 2),
+            help = "ingest errors / invocations, last ETL snapshot"
+          ),
           list(title = "Dead-letter queue depth", value = fmt_count(k$dlq_depth), help = "messages waiting, last ETL snapshot"),
           list(title = "Objects pending", value = fmt_count(k$backlog), help = paste("latest run:", k$latest_status %||% "none")),
           list(title = "Quarantined objects", value = fmt_count(k$quarantined)),
@@ -93,7 +108,7 @@ mod_reliability_server <- function(id, filters, epoch) {
       r <- runs()
       r$started_at <- as.POSIXct(r$started_at, tz = "UTC")
       p <- plotly::plot_ly(r, x = ~started_at, y = ~ as.numeric(duration_seconds), color = ~status,
-        type = "scatter", mode = "markers", text = ~ paste(rows_inserted, "rows"))
+        colors = run_status_colours, type = "scatter", mode = "markers", text = ~ paste(rows_inserted, "rows"))
       style_chart(p, "ETL run duration (seconds) by start time and status", "Run start (UTC)", "Seconds")
     })
 

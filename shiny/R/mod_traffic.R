@@ -78,7 +78,7 @@ mod_traffic_server <- function(id, filters, epoch) {
       p <- kpis_prev()
       change <- function(name) if (is.null(p)) NA else relative_change(k[[name]], p[[name]])
       if (is.na(k$sessions) || k$sessions == 0) {
-        return(htmltools::div(class = "alert alert-secondary", EMPTY_MESSAGE))
+        return(htmltools::div(class = "alert alert-secondary", empty_message))
       }
       cards <- list(
         list(title = "Visitors", value = fmt_count(k$visitors), change = change("visitors")),
@@ -94,7 +94,7 @@ mod_traffic_server <- function(id, filters, epoch) {
         list(title = "Bot sessions excluded", value = fmt_count(k$bot_sessions),
           help = "flagged by the ingest User-Agent check")
       )
-      kpi_row(cards)
+      htmltools::tagList(category_note(filters(), "traffic figures"), kpi_row(cards))
     })
 
     output$daily_chart <- plotly::renderPlotly({
@@ -102,7 +102,9 @@ mod_traffic_server <- function(id, filters, epoch) {
       p <- plotly::plot_ly(d, x = ~date_day)
       p <- plotly::add_bars(p, y = ~sessions, name = "Sessions")
       p <- plotly::add_lines(p, y = ~visitors, name = "Visitors")
-      if (isTRUE(input$show_bots)) p <- plotly::add_lines(p, y = ~bot_sessions, name = "Bot sessions (excluded)", line = list(dash = "dot"))
+      if (isTRUE(input$show_bots)) {
+        p <- plotly::add_lines(p, y = ~bot_sessions, name = "Bot sessions (excluded)", line = list(dash = "dot"))
+      }
       if (filters()$compare) {
         prev <- tryCatch(panel_query("traffic_daily", prev_params()), error = function(e) NULL)
         if (!is.null(prev) && nrow(prev)) {
@@ -144,7 +146,7 @@ mod_traffic_server <- function(id, filters, epoch) {
         type = "bar", orientation = "h", name = "Transitions")
       style_chart(p, paste0("Most common next pages after ", input$from_path, " (page-to-page moves)"), "Moves (count)", NULL)
     })
-    output$next_table <- DT::renderDT(panel_table(next_pages(), percent = "Share"))
+    output$next_table <- DT::renderDT(panel_table(next_pages(), percent = "Share of listed"))
     output$next_csv <- csv_download("next-pages", next_pages)
 
     list(kpis = kpis, page_table = page_table, next_pages = next_pages, daily = daily)

@@ -15,5 +15,8 @@ dashboard_app <- function(config = dashboard_config()) {
   db_init(config)
   # Fail at start, not in a blank chart, when plotly.js 2.x was not vendored.
   plotly_js_dependency(config$plotly_js)
+  # Compile the Bootstrap theme now (sass, seconds on a busy machine) rather than on the
+  # first page request, so "listening" means "answers".
+  bslib::bs_theme_dependencies(dashboard_theme())
   shiny::shinyApp(ui = app_ui, server = app_server, options = list(launch.browser = FALSE))
 }

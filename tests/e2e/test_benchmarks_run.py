@@ -34,3 +34,17 @@ def test_etl_benchmark_prints_its_rate_beside_the_bare_copy() -> None:
     assert re.search(r"^ratio ETL/COPY\s+[\d.]+%\s+[\d.]+%$", output, re.MULTILINE), output
     assert re.search(r"^ETL peak memory\s+[\d.]+ MB", output, re.MULTILINE), output
     assert re.search(r"^ETL process alone [\d,]+ events/CPU-second", output, re.MULTILINE), output
+
+
+def test_dashboard_benchmark_prints_every_panel_beside_select_1() -> None:
+    output = run("bench/dashboard.py", "--events", "3000", "--runs", "3")
+    assert re.search(r"^select 1 \(round trip\)\s+[\d.]+\s+[\d.]+\s+1$", output, re.MULTILINE)
+    queries = sorted(p.stem for p in (REPO / "sql" / "queries").glob("*.sql"))
+    for name in queries:
+        row = re.search(rf"^{name}\s+([\d.]+)\s+([\d.]+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)$",
+                        output, re.MULTILINE)  # fmt: skip
+        assert row, f"{name} missing from:\n{output}"
+    # the tiny warehouse still puts data in the timed range
+    assert re.search(r"^traffic_summary\s+[\d.]+\s+[\d.]+\s+1\s", output, re.MULTILINE)
+    assert re.search(r"^traffic_pages\s+[\d.]+\s+[\d.]+\s+[1-9]\d*\s", output, re.MULTILINE)
+    assert re.search(r"^slowest panel p95 [\d.]+ ms", output, re.MULTILINE)

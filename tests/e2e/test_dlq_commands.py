@@ -74,3 +74,44 @@ def test_simulate_sends_visits_to_the_stack(local_stack: dict[str, str]) -> None
     assert match, output
     visits, accepted, rejected = (int(group) for group in match.groups())
     assert (visits, rejected) == (5, 0) and accepted > 5
+
+
+def test_simulate_history_sends_past_days_through_the_api_and_etl(
+    local_stack: dict[str, str],
+) -> None:
+    import time
+
+    import psycopg2
+
+    env_file = f"{local_stack['STACK_STATE_DIR']}/stack.env"
+    result = subprocess.run(
+        [sys.executable, "-m", "clickstream.cli", "simulate", "--env-file", env_file,
+         "--history-days", "3", "--sessions-per-day", "4", "--seed", "2"],
+        env={**os.environ, **local_stack}, capture_output=True, text=True, timeout=120,
+        check=True,
+    )  # fmt: skip
+    assert re.search(r"rejected 0$", result.stdout.strip()), result.stdout
+    assert "history: " in result.stderr and "visits" in result.stderr  # progress
+    # The scheduled ETL (every 2 s) turns them into sessions on the three past days.
+    deadline = time.monotonic() + 60
+    while True:
+        with psycopg2.connect(local_stack["DATABASE_URL"]) as conn, conn.cursor() as cur:
+            cur.execute(
+                "select count(distinct date_day) from agg_traffic_daily"
+                " where date_day between current_date - 3 and current_date - 1"
+            )
+            days = cur.fetchone()[0]
+        if days == 3:
+            break
+        assert time.monotonic() < deadline, f"only {days} past days reached the aggregates"
+        time.sleep(1)
+    too_far = run_cli_status(local_stack, "--history-days", "22")
+    assert too_far.returncode == 2 and "30-day" in too_far.stdout
+
+
+def run_cli_status(stack: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env_file = f"{stack['STACK_STATE_DIR']}/stack.env"
+    return subprocess.run(
+        [sys.executable, "-m", "clickstream.cli", "simulate", "--env-file", env_file, *args],
+        env={**os.environ, **stack}, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip

@@ -66,6 +66,24 @@ def test_demo_fills_the_warehouse_and_sigterm_stops_every_component(tmp_path: Pa
     while warehouse_events(env["DATABASE_URL"]) == 0:
         assert time.monotonic() < deadline, "no simulated event reached the warehouse"
         time.sleep(1)
+    # The demo loaded the store's catalogue and is backfilling past days (oldest first).
+    from clickstream.simulate import CATALOG
+
+    assert int(env["DEMO_CATALOG_PRODUCTS"]) == len(CATALOG)
+    with psycopg2.connect(env["DATABASE_URL"]) as connection, connection.cursor() as cursor:
+        cursor.execute("select count(*) from dim_product where in_catalog and name is not null")
+        assert cursor.fetchone()[0] == len(CATALOG)
+    while True:
+        with psycopg2.connect(env["DATABASE_URL"]) as connection, connection.cursor() as cursor:
+            cursor.execute(
+                "select count(distinct session_date) from fact_sessions"
+                " where session_date < current_date"
+            )
+            past_days = cursor.fetchone()[0]
+        if past_days >= 2:
+            break
+        assert time.monotonic() < deadline, "no demo history reached the warehouse"
+        time.sleep(1)
 
     process.send_signal(signal.SIGTERM)
     try:

@@ -204,18 +204,20 @@ WAREHOUSE_FINGERPRINT_SQL = {
     " (select session_id, session_date, started_at, ended_at, duration_ms, event_count,"
     " page_views, is_bounce, landing_page, exit_page, has_purchase, revenue, is_bot"
     " from fact_sessions) as t",
-    "agg_traffic_daily": "select md5(string_agg(t::text, '|' order by date_day))"
-    " from agg_traffic_daily as t",
-    "agg_traffic_hourly": "select md5(string_agg(t::text, '|' order by hour_at))"
-    " from agg_traffic_hourly as t",
-    "agg_product_daily": "select md5(string_agg(t::text, '|' order by date_day, product_id))"
-    " from agg_product_daily as t",
-    "agg_funnel_daily": "select md5(string_agg(t::text, '|' order by date_day, device_type))"
-    " from agg_funnel_daily as t",
-    "agg_acquisition_daily": "select md5(string_agg(t::text, '|' order by t::text))"
-    " from agg_acquisition_daily as t",
-    "agg_active_users_daily": "select md5(string_agg(t::text, '|' order by date_day))"
-    " from agg_active_users_daily as t",
+    **{
+        table: f"select md5(string_agg(t::text, '|' order by t::text)) from {table} as t"
+        for table in (
+            "agg_traffic_daily",
+            "agg_traffic_hourly",
+            "agg_page_daily",
+            "agg_page_transition_daily",
+            "agg_funnel_daily",
+            "agg_category_funnel_daily",
+            "agg_product_daily",
+            "agg_search_daily",
+            "agg_acquisition_daily",
+        )
+    },
     "dim_product": "select md5(string_agg(t::text, '|' order by product_id)) from"
     " (select product_id, category, last_price, first_seen_at, last_seen_at from dim_product) t",
     "counts": "select (select count(*) from fact_events)::text || '/' ||"

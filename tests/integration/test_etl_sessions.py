@@ -44,6 +44,9 @@ def expected_sessions(records: list[dict]) -> dict[str, dict]:
             "page_views": page_views,
             "is_bounce": page_views == 1 and interactions == 0,
             "has_view": "view" in types,
+            "has_product_view": any(
+                e["event_type"] == "view" and "product_id" in (e.get("ecom") or {}) for e in events
+            ),
             "has_add_to_cart": "add_to_cart" in types,
             "has_checkout": "checkout" in types,
             "has_purchase": "purchase" in types,
@@ -78,13 +81,14 @@ def test_sessions_match_an_independent_computation(warehouse_db, raw_bucket, run
     rows = warehouse_db.query(
         "select session_id::text, event_count, page_views, is_bounce, has_view, has_add_to_cart,"
         " has_checkout, has_purchase, revenue, started_at, ended_at, duration_ms, landing_page,"
-        " is_bot from fact_sessions"
+        " is_bot, has_product_view from fact_sessions"
     )
     assert summary.sessions_rebuilt == len(expected)
     assert len(rows) == len(expected)
     names = (
         "event_count", "page_views", "is_bounce", "has_view", "has_add_to_cart", "has_checkout",
         "has_purchase", "revenue", "started_at", "ended_at", "duration_ms", "landing_page", "is_bot",
+        "has_product_view",
     )  # fmt: skip
     for session_id, *values in rows:
         assert dict(zip(names, values, strict=True)) == expected[session_id], session_id
@@ -117,12 +121,13 @@ def test_bots_are_loaded_flagged_and_left_out_of_the_aggregates(warehouse_db, ra
     assert bounces == sum(1 for s in humans.values() if s["is_bounce"])
     assert revenue == sum(s["revenue"] for s in humans.values())
     funnel = warehouse_db.query(
-        "select sum(sessions), sum(viewed), sum(added_to_cart), sum(checked_out), sum(purchased)"
+        "select sum(sessions), sum(product_viewed), sum(added_to_cart), sum(checked_out),"
+        " sum(purchased)"
         " from agg_funnel_daily"
     )[0]
     assert funnel == (
         len(humans),
-        sum(s["has_view"] for s in humans.values()),
+        sum(s["has_product_view"] for s in humans.values()),
         sum(s["has_add_to_cart"] for s in humans.values()),
         sum(s["has_checkout"] for s in humans.values()),
         sum(s["has_purchase"] for s in humans.values()),

@@ -35,3 +35,49 @@ def test_simulated_visits_are_valid_and_consistent() -> None:
     assert types["view"] > types["add_to_cart"] > types["checkout"] > 0
     purchases_visits = sum(any(e["event_type"] == "purchase" for e in v.events) for v in visits)
     assert 0 < purchases_visits < types["checkout"]
+
+
+def test_checkout_carries_the_carts_products() -> None:
+    rng = random.Random(11)
+    checkouts = 0
+    for _ in range(400):
+        events = build_visit(rng, datetime(2025, 10, 18, 12, tzinfo=UTC)).events
+        carted: Counter[str] = Counter()
+        for event in events:
+            if event["event_type"] == "add_to_cart":
+                carted[event["ecom"]["product_id"]] += event["ecom"]["qty"]
+            if event["event_type"] == "checkout":
+                checkouts += 1
+                assert validate_event(event) == []
+                items = event["ecom"]["items"]
+                in_items: Counter[str] = Counter()
+                for item in items:
+                    in_items[item["product_id"]] += item["qty"]
+                assert in_items == carted
+                assert all(i["price"] > 0 and i["category"] for i in items)
+                bought = {e["ecom"]["product_id"] for e in events if e["event_type"] == "purchase"}
+                assert not bought or bought == {i["product_id"] for i in items}
+    assert checkouts > 5
+
+
+def test_history_plan_stays_in_the_window_and_grows() -> None:
+    from datetime import timedelta
+
+    import pytest
+
+    from clickstream.simulate import MAX_HISTORY_DAYS, history_plan
+
+    now = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)  # a Tuesday
+    starts = history_plan(14, 30, now, random.Random(3))
+    today = datetime(2026, 12, 1, tzinfo=UTC)
+    assert starts == sorted(starts)
+    assert today - timedelta(days=14) <= starts[0] and starts[-1] < today
+    per_day = Counter(start.date() for start in starts)
+    assert len(per_day) == 14
+    weekdays = [n for day, n in sorted(per_day.items()) if day.weekday() < 5]
+    assert weekdays[-1] > weekdays[0]  # the trend the charts should show
+    for bad_days in (0, MAX_HISTORY_DAYS + 1):
+        with pytest.raises(ValueError, match="30-day"):
+            history_plan(bad_days, 30, now, random.Random(3))
+    with pytest.raises(ValueError, match="at least 1"):
+        history_plan(3, 0, now, random.Random(3))

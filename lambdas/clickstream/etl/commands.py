@@ -112,9 +112,12 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _execute(args: argparse.Namespace, event: dict[str, Any]) -> int:
+    from clickstream.etl.reliability import ReliabilitySettings
+
     try:
         settings = _settings(args)
-        _print(execute(event, settings=settings))
+        health = ReliabilitySettings.from_env(_environment(args.state_dir))
+        _print(execute(event, settings=settings, health=health))
     except (ConfigError, ValueError) as error:
         print(f"error: {error}")
         return 2

@@ -14,8 +14,9 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
-from clickstream.etl import loader, warehouse
+from clickstream.etl import loader, reliability, warehouse
 from clickstream.etl.config import EtlSettings
+from clickstream.etl.reliability import ReliabilitySettings
 from clickstream.observability import get_logger, get_metrics
 
 logger = get_logger("etl")
@@ -121,19 +122,30 @@ def emit_metrics(summary: loader.RunSummary) -> None:
         metrics.add_metric(name="DataFreshnessMinutes", unit=MetricUnit.Count, value=0)
 
 
-def execute(event: Any, context: Any = None, settings: EtlSettings | None = None) -> dict[str, Any]:
-    """Run once and return the summary; raises loader.EtlRunFailed after alerting."""
+def execute(
+    event: Any,
+    context: Any = None,
+    settings: EtlSettings | None = None,
+    health: ReliabilitySettings | None = None,
+) -> dict[str, Any]:
+    """Run once and return the summary; raises loader.EtlRunFailed after alerting.
+
+    Every run that has an etl_runs row also records its reliability snapshot (DLQ depth,
+    ingest Lambda and ingest metrics from CloudWatch); that step never fails the run."""
     settings = settings or EtlSettings.from_env()
+    health = health or ReliabilitySettings.from_env()
     request = request_from_event(event)
     deps = build_dependencies(settings, context)
     try:
         summary = loader.run_etl(request, deps)
     except loader.EtlRunFailed as failure:
+        reliability.record(deps.connect, failure.summary.run_id, health)
         emit_metrics(failure.summary)
         publish_alert(
             settings.sns_topic_arn, "clickstream ETL run failed", failure.summary.as_dict()
         )
         raise
+    reliability.record(deps.connect, summary.run_id, health)
     emit_metrics(summary)
     if summary.objects_quarantined:
         publish_alert(

@@ -44,13 +44,13 @@ insert into fact_sessions (
     engaged_ms, event_count, page_views, interaction_count, is_bounce, landing_page,
     exit_page, referrer, referrer_host, utm_source, utm_medium, utm_campaign, device_type,
     country, has_view, has_add_to_cart, has_checkout, has_purchase, order_count, revenue,
-    is_bot, rebuilt_at
+    is_bot, rebuilt_at, has_product_view
 )
 with session_events as (
     select
         e.event_id, e.event_type, e.event_at, e.session_id, e.anonymous_id, e.user_id,
         e.page_path, e.referrer, e.referrer_host, e.utm_source, e.utm_medium, e.utm_campaign,
-        e.country, e.order_id, e.price, e.qty, e.engaged_ms, e.is_bot,
+        e.country, e.order_id, e.price, e.qty, e.engaged_ms, e.is_bot, e.product_id,
         e.event_type in (:interactions) as is_interaction,
         e.event_type = 'view' and e.product_id is null and e.impression_items is null
             as is_page_view,
@@ -100,7 +100,8 @@ per_session as (
         bool_or(event_type = 'purchase') as has_purchase,
         count(distinct order_id) filter (where event_type = 'purchase') as order_count,
         coalesce(sum(price * qty) filter (where event_type = 'purchase'), 0) as revenue,
-        bool_or(is_bot) as is_bot
+        bool_or(is_bot) as is_bot,
+        bool_or(event_type = 'view' and product_id is not null) as has_product_view
     from marked
     group by session_id
 )
@@ -135,7 +136,8 @@ select
     order_count,
     revenue,
     is_bot,
-    now()
+    now(),
+    has_product_view
 from per_session
 on conflict (session_id) do update set
     session_date = excluded.session_date,
@@ -165,7 +167,8 @@ on conflict (session_id) do update set
     order_count = excluded.order_count,
     revenue = excluded.revenue,
     is_bot = excluded.is_bot,
-    rebuilt_at = excluded.rebuilt_at
+    rebuilt_at = excluded.rebuilt_at,
+    has_product_view = excluded.has_product_view
 """.replace(":interactions", _INTERACTION_LIST)
 
 NEW_SESSION_DATES_SQL = """

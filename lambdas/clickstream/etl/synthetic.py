@@ -37,6 +37,8 @@ PRODUCTS = [
     for index in range(1, 41)
 ]
 SEARCHES = ["usb c cable", "gaming mouse", "4k monitor", "mechanical keyboard", "laptop 16gb"]
+# Searches the shop has nothing for (result_count 0), and how shoppers type them.
+ZERO_RESULT_SEARCHES = ["floppy disk", "Typewriter  ribbon", "vinyl player "]
 ACQUISITION = [
     # (referrer, utm source, medium, campaign, weight)
     ("", None, None, None, 35),
@@ -46,7 +48,7 @@ ACQUISITION = [
     ("https://news.example/review", None, None, None, 10),
 ]
 DEVICES = [("desktop", 1920, 1080, 55), ("mobile", 390, 844, 35), ("tablet", 820, 1180, 10)]
-COUNTRIES = ["VN", "US", "DE", "JP", "SG", "FR"]
+COUNTRIES = ["VN", "US", "DE", "JP", "SG", "FR", None]
 
 
 @dataclass
@@ -125,6 +127,9 @@ class SyntheticShop:
             return builder.records  # a bounce: one page, no interaction
         cart: list[tuple[str, str, float, int]] = []
         for _step in range(rng.randint(1, 5)):
+            if rng.random() < 0.05:
+                builder.search(rng.choice(ZERO_RESULT_SEARCHES), 0)
+                builder.view("/search?q=nothing")
             if rng.random() < 0.2:
                 query = rng.choice(SEARCHES)
                 builder.search(query, len(shown))
@@ -141,7 +146,7 @@ class SyntheticShop:
                 cart.append((product_id, product_category, price, qty))
         if cart and rng.random() < 0.6:
             builder.view("/checkout")
-            builder.checkout()
+            builder.checkout(cart)
             if rng.random() < 0.7:
                 builder.purchase(cart, "ord-" + self._uuid()[:18])
                 builder.view("/thank-you")
@@ -254,8 +259,13 @@ class _SessionBuilder:
         }
         self._emit("add_to_cart", ecom=ecom)
 
-    def checkout(self) -> None:
-        self._emit("checkout")
+    def checkout(self, cart: list[tuple[str, str, float, int]]) -> None:
+        # As the SDK's checkout(lines): the cart's products as ecom.items.
+        items = [
+            {"product_id": p, "category": c, "price": round(price, 2), "qty": qty}
+            for p, c, price, qty in cart
+        ]
+        self._emit("checkout", ecom={"currency": "USD", "items": items})
 
     def purchase(self, cart: list[tuple[str, str, float, int]], order_id: str) -> None:
         for product_id, category, price, qty in cart:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from clickstream.local.stack import StackSettings, run_until_signalled
@@ -45,6 +46,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--rate", type=float, default=0.0, help="visits per second (0 = as fast as possible)"
     )
     simulate.add_argument("--seed", type=int, default=None, help="for a reproducible run")
+    simulate.add_argument(
+        "--history-days",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: send N past days (1-21) of visits, with their past event times",
+    )
+    simulate.add_argument(
+        "--sessions-per-day", type=int, default=40, help="history visits per day (grows ~2%%/day)"
+    )
     simulate.set_defaults(handler=_simulate)
 
 
@@ -71,6 +82,22 @@ def _simulate(args: argparse.Namespace) -> int:
 
     env = read_env_file(args.env_file)
     client = ApiClient(env["API_URL"], env["API_KEY"])
+    if args.history_days:
+        from clickstream.simulate import run_history
+
+        def progress(done: int, total: int, ok: int, bad: int) -> None:
+            print(f"history: {done}/{total} visits, {ok} events accepted, {bad} rejected",
+                  file=sys.stderr, flush=True)  # fmt: skip
+
+        try:
+            visits, accepted, rejected = run_history(
+                client, args.history_days, args.sessions_per_day, args.seed, progress=progress
+            )
+        except ValueError as error:
+            print(f"error: {error}")
+            return 2
+        print(f"visits {visits}  events accepted {accepted}  rejected {rejected}")
+        return 0 if rejected == 0 else 1
     visits, accepted, rejected = run_shoppers(
         client, args.sessions, args.rate, threading.Event(), seed=args.seed
     )

@@ -24,7 +24,10 @@ logger = get_logger("local-dashboard")
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SHINY_DIR = Path(os.environ.get("CLICKSTREAM_SHINY_DIR", REPO_ROOT / "shiny"))
-START_TIMEOUT_S = 90.0
+START_TIMEOUT_S = 180.0
+# The first page compiles nothing (the app compiles its theme before listening), but R
+# is slow on a loaded machine: a generous per-request timeout, not a busy retry loop.
+REQUEST_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
 
@@ -41,7 +44,7 @@ def dashboard_command(app_dir: Path, port: int) -> list[str]:
     return [rscript, "--vanilla", "-e", expression]
 
 
-def answers(url: str, timeout: float = 2.0) -> bool:
+def answers(url: str, timeout: float = REQUEST_TIMEOUT_S) -> bool:
     """True when the app serves its page (HTTP 200)."""
     host_port = url.split("://", 1)[1].rstrip("/")
     host, port = host_port.split(":")
@@ -67,7 +70,9 @@ class DashboardComponent:
     def start(self, settings: StackSettings, env: dict[str, str]) -> dict[str, str]:
         database_url = env.get("DASHBOARD_DATABASE_URL")
         if not database_url:
-            raise RuntimeError("the dashboard needs DASHBOARD_DATABASE_URL from the postgres component")
+            raise RuntimeError(
+                "the dashboard needs DASHBOARD_DATABASE_URL from the postgres component"
+            )
         url = f"http://{LOOPBACK}:{settings.dashboard_port}"
         log_path = settings.state_dir / "logs" / "dashboard.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)

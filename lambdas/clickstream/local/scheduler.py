@@ -48,6 +48,7 @@ class SchedulerComponent:
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
         self.runs = 0
+        self.health: Any = None
 
     def start(self, settings: StackSettings, env: dict[str, str]) -> dict[str, str]:
         from clickstream.etl.config import EtlSettings
@@ -56,6 +57,9 @@ class SchedulerComponent:
         # The scheduled ETL runs as the least-privileged writer role, as on AWS.
         etl_env["DATABASE_URL"] = env.get("ETL_DATABASE_URL") or env["DATABASE_URL"]
         etl_settings = EtlSettings.from_env(etl_env)
+        from clickstream.etl.reliability import ReliabilitySettings
+
+        self.health = ReliabilitySettings.from_env(etl_env)
         interval = settings.etl_interval_seconds
         self.thread = threading.Thread(
             target=self._loop, args=(etl_settings, interval), daemon=True,
@@ -70,7 +74,10 @@ class SchedulerComponent:
 
         while not self.stopping.wait(interval):
             try:
-                execute(scheduled_event(), FakeLambdaContext(), settings=etl_settings)
+                execute(
+                    scheduled_event(), FakeLambdaContext(), settings=etl_settings,
+                    health=self.health,
+                )  # fmt: skip
             except loader.EtlRunFailed as failure:
                 logger.error("scheduled etl run failed", error=str(failure))
             except Exception:

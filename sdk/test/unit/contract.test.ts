@@ -85,6 +85,23 @@ describe('schema conformity', () => {
     expectValid(events);
     expect(events[0].ecom).toMatchObject({ product_id: mouse.id, qty: 2, currency: 'USD' });
     expect(events[1].props).toEqual({ cart_value: 1299.5 + 2 * 24.99, cart_items: 3 });
+    // The cart's products, so the per-product funnel has a checkout step.
+    expect(events[1].ecom).toEqual({
+      currency: 'USD',
+      items: [
+        { product_id: laptop.id, category: 'Laptops', price: 1299.5, qty: 1 },
+        { product_id: mouse.id, category: 'Accessories', price: 24.99, qty: 2 },
+      ],
+    });
+  });
+
+  it('checkout: a cart of more than 50 lines sends the first 50', async () => {
+    const lines = Array.from({ length: 60 }, (_, i) => ({ id: `sku-${i}`, price: i, qty: 1 + (i % 3) }));
+    const [event] = await emitted((sdk) => sdk.checkout(lines));
+    expectValid([event]);
+    expect(event.ecom?.items).toHaveLength(50);
+    expect(event.ecom?.items?.[49]).toEqual({ product_id: 'sku-49', price: 49, qty: 2 });
+    expect(event.props?.cart_items).toBe(lines.reduce((sum, l) => sum + l.qty, 0));
   });
 
   it('purchase: one event per order line sharing the order id', async () => {

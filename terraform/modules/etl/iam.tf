@@ -40,6 +40,22 @@ data "aws_iam_policy_document" "etl" {
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.schedule_dlq.arn]
   }
+
+  # Reliability snapshot (clickstream.etl.reliability): the ingest Lambda's and the
+  # ingest's own metrics. GetMetricData has no resource-level permissions.
+  statement {
+    sid       = "ReadIngestMetrics"
+    actions   = ["cloudwatch:GetMetricData"]
+    resources = ["*"]
+  }
+
+  # ...and the depth of the ingest's dead-letter and parking queues (attributes only:
+  # no ReceiveMessage, so nothing is consumed). Same name prefix as modules/ingest.
+  statement {
+    sid       = "ReadIngestQueueDepth"
+    actions   = ["sqs:GetQueueAttributes"]
+    resources = ["arn:${data.aws_partition.current.partition}:sqs:*:${data.aws_caller_identity.current.account_id}:${var.name}-ingest-*"]
+  }
 }
 
 resource "aws_iam_role_policy" "etl" {

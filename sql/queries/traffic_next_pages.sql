@@ -5,8 +5,8 @@ select
 from agg_page_transition_daily
 where date_day between %(date_from)s and %(date_to)s
     and from_path = %(from_path)s
-    and (cardinality(%(devices)s) = 0 or device_type = any(%(devices)s))
-    and (cardinality(%(countries)s) = 0 or country = any(%(countries)s))
+    and (cardinality(%(devices)s::text[]) = 0 or device_type = any(%(devices)s::text[]))
+    and (cardinality(%(countries)s::text[]) = 0 or country = any(%(countries)s::text[]))
 group by to_path
 order by transitions desc, to_path
 limit 20

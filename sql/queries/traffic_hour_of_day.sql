@@ -6,7 +6,7 @@ select
     sum(sessions) as sessions
 from agg_traffic_hourly
 where date_day between %(date_from)s and %(date_to)s
-    and (cardinality(%(devices)s) = 0 or device_type = any(%(devices)s))
-    and (cardinality(%(countries)s) = 0 or country = any(%(countries)s))
+    and (cardinality(%(devices)s::text[]) = 0 or device_type = any(%(devices)s::text[]))
+    and (cardinality(%(countries)s::text[]) = 0 or country = any(%(countries)s::text[]))
 group by hour_of_day
 order by hour_of_day

@@ -6,5 +6,5 @@ select
     coalesce(round(hll_cardinality(hll_union_agg(visitors_hll))), 0) as mau
 from agg_traffic_daily
 where date_day > %(date_to)s - 30 and date_day <= %(date_to)s
-    and (cardinality(%(devices)s) = 0 or device_type = any(%(devices)s))
-    and (cardinality(%(countries)s) = 0 or country = any(%(countries)s))
+    and (cardinality(%(devices)s::text[]) = 0 or device_type = any(%(devices)s::text[]))
+    and (cardinality(%(countries)s::text[]) = 0 or country = any(%(countries)s::text[]))

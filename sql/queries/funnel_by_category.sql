@@ -10,8 +10,8 @@ select
     sum(revenue) as revenue
 from agg_category_funnel_daily
 where date_day between %(date_from)s and %(date_to)s
-    and (cardinality(%(devices)s) = 0 or device_type = any(%(devices)s))
-    and (cardinality(%(countries)s) = 0 or country = any(%(countries)s))
-    and (cardinality(%(categories)s) = 0 or category = any(%(categories)s))
+    and (cardinality(%(devices)s::text[]) = 0 or device_type = any(%(devices)s::text[]))
+    and (cardinality(%(countries)s::text[]) = 0 or country = any(%(countries)s::text[]))
+    and (cardinality(%(categories)s::text[]) = 0 or category = any(%(categories)s::text[]))
 group by category
 order by product_viewed desc, category

@@ -10,5 +10,5 @@ select
     coalesce(sum(bot_events), 0) as bot_events
 from agg_traffic_daily
 where date_day between %(date_from)s and %(date_to)s
-    and (cardinality(%(devices)s) = 0 or device_type = any(%(devices)s))
-    and (cardinality(%(countries)s) = 0 or country = any(%(countries)s))
+    and (cardinality(%(devices)s::text[]) = 0 or device_type = any(%(devices)s::text[]))
+    and (cardinality(%(countries)s::text[]) = 0 or country = any(%(countries)s::text[]))

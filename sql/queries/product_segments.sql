@@ -1,4 +1,5 @@
--- Product measures split by 'category', 'device' or 'country'.
+-- Product measures split by 'category', 'device' or 'country', from the category table
+-- (date, device, country, category: a few thousand rows a month).
 select
     case %(split)s
         when 'device' then device_type
@@ -12,10 +13,10 @@ select
     sum(purchases) as purchases,
     sum(units_sold) as units_sold,
     sum(revenue) as revenue
-from agg_product_daily
+from agg_category_funnel_daily
 where date_day between %(date_from)s and %(date_to)s
-    and (cardinality(%(devices)s) = 0 or device_type = any(%(devices)s))
-    and (cardinality(%(countries)s) = 0 or country = any(%(countries)s))
-    and (cardinality(%(categories)s) = 0 or category = any(%(categories)s))
+    and (cardinality(%(devices)s::text[]) = 0 or device_type = any(%(devices)s::text[]))
+    and (cardinality(%(countries)s::text[]) = 0 or country = any(%(countries)s::text[]))
+    and (cardinality(%(categories)s::text[]) = 0 or category = any(%(categories)s::text[]))
 group by 1
 order by revenue desc, segment
