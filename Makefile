@@ -69,8 +69,8 @@ test-terraform: ## Offline Terraform checks: fmt, validate, terraform test, chec
 	bash terraform/tests/run.sh
 
 lint: venv sdk-deps lint-r ## One lint command for every language.
-	$(VENV)/bin/ruff check lambdas tests bench
-	$(VENV)/bin/ruff format --check lambdas tests bench
+	$(VENV)/bin/ruff check lambdas tests bench ansible/tests
+	$(VENV)/bin/ruff format --check lambdas tests bench ansible/tests
 	$(VENV)/bin/mypy lambdas/clickstream
 	cd sdk && npm run lint
 	@if command -v terraform >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive terraform; \

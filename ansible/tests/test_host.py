@@ -30,7 +30,7 @@ def _tls_context() -> ssl.SSLContext:
 
 def _get(path: str) -> tuple[int, dict[str, str], bytes]:
     try:
-        with urllib.request.urlopen(NGINX + path, context=_tls_context(), timeout=30) as resp:  # noqa: S310
+        with urllib.request.urlopen(NGINX + path, context=_tls_context(), timeout=30) as resp:
             return resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
@@ -98,7 +98,7 @@ def test_tcp_connections_use_tls(reader: Any) -> None:
 
 
 def test_a_connection_without_tls_is_refused(passwords: dict[str, str]) -> None:
-    with pytest.raises(psycopg2.OperationalError, match="no encryption|pg_hba.conf"):
+    with pytest.raises(psycopg2.OperationalError, match=r"no encryption|pg_hba\.conf"):
         connect("clickstream_reader", passwords["reader"], sslmode="disable")
 
 
@@ -120,7 +120,12 @@ def test_pg_hba_allows_tcp_only_with_tls_and_scram(host: Any) -> None:
     etl_rules = [r for r in rules if r[0] == "hostssl" and r[2] == "clickstream_etl"]
     assert [r[3] for r in etl_rules] == LOCAL_VARS["postgresql_hba_etl_cidrs"]
     assert ["local", "all", "postgres", "peer"] in rules
-    assert ["local", "clickstream", "clickstream_owner,clickstream_reader", "scram-sha-256"] in rules
+    assert [
+        "local",
+        "clickstream",
+        "clickstream_owner,clickstream_reader",
+        "scram-sha-256",
+    ] in rules
 
 
 def test_the_reader_can_read_the_dashboard_tables(reader: Any) -> None:
@@ -146,9 +151,15 @@ def test_the_reader_cannot_write(reader: Any, statement: str) -> None:
 
 def test_the_etl_can_load_but_not_create_roles_or_change_the_schema(etl: Any) -> None:
     with etl.cursor() as cur:
-        cur.execute("insert into etl_watermark (pipeline, partition_hour) values ('testinfra', now())")
+        cur.execute(
+            "insert into etl_watermark (pipeline, partition_hour) values ('testinfra', now())"
+        )
     etl.rollback()
-    for statement in ("create role intruder", "drop table fact_events", "create table public.x (i int)"):
+    for statement in (
+        "create role intruder",
+        "drop table fact_events",
+        "create table public.x (i int)",
+    ):
         with pytest.raises(errors.InsufficientPrivilege), etl.cursor() as cur:
             cur.execute(statement)
         etl.rollback()
@@ -157,7 +168,7 @@ def test_the_etl_can_load_but_not_create_roles_or_change_the_schema(etl: Any) ->
 def test_the_migrations_and_the_hll_extension_are_in_place(host: Any) -> None:
     out = as_postgres(
         host,
-        f"psql -p {PG_PORT} -d clickstream -Atc \"select (select count(*) from schema_migrations),"
+        f'psql -p {PG_PORT} -d clickstream -Atc "select (select count(*) from schema_migrations),'
         " (select count(*) from pg_extension where extname = 'hll')\"",
     )
     assert out.rc == 0, out.stderr
@@ -251,7 +262,9 @@ def test_a_backup_is_in_the_repository(host: Any) -> None:
 
 def test_wal_is_archived_continuously(reader: Any) -> None:
     with reader.cursor() as cur:
-        cur.execute("select name, setting from pg_settings where name in ('archive_mode', 'archive_timeout')")
+        cur.execute(
+            "select name, setting from pg_settings where name in ('archive_mode', 'archive_timeout')"
+        )
         settings = dict(cur.fetchall())
     assert settings == {"archive_mode": "on", "archive_timeout": "300"}
 
@@ -263,13 +276,20 @@ def test_the_maintenance_scripts_run(host: Any, script: str) -> None:
 
 
 def test_the_jobs_are_scheduled(host: Any) -> None:
-    names = ["clickstream-backup-full", "clickstream-backup-diff", "clickstream-vacuum", "clickstream-retention"]
+    names = [
+        "clickstream-backup-full",
+        "clickstream-backup-diff",
+        "clickstream-vacuum",
+        "clickstream-retention",
+    ]
     # What Ansible's service_mgr fact looks at: systemd as PID 1 creates this directory.
     if host.file("/run/systemd/system").is_directory:
         for name in names:
             assert host.service(f"{name}.timer").is_enabled
     else:
-        cron = host.check_output("cat /etc/cron.d/clickstream-backups /etc/cron.d/clickstream-maintenance")
+        cron = host.check_output(
+            "cat /etc/cron.d/clickstream-backups /etc/cron.d/clickstream-maintenance"
+        )
         for name in names:
             assert f"#Ansible: {name}" in cron
 

@@ -22,10 +22,16 @@ DRILL_DB = "restore_drill"
 SCRATCH_PORT = 5999  # only names the socket file inside the scratch directory
 
 
-def _sql(host: Any, sql: str, port: int = PG_PORT, socket_dir: str = "/var/run/postgresql",
-         db: str = DRILL_DB) -> str:
+def _sql(
+    host: Any,
+    sql: str,
+    port: int = PG_PORT,
+    socket_dir: str = "/var/run/postgresql",
+    db: str = DRILL_DB,
+) -> str:
     out = as_postgres(
-        host, f"psql -X -v ON_ERROR_STOP=1 -h {socket_dir} -p {port} -d {db} -Atc {shlex.quote(sql)}"
+        host,
+        f"psql -X -v ON_ERROR_STOP=1 -h {socket_dir} -p {port} -d {db} -Atc {shlex.quote(sql)}",
     )
     assert out.rc == 0, out.stderr
     return str(out.stdout).strip()
@@ -68,8 +74,8 @@ def test_point_in_time_restore_to_a_scratch_cluster(host: Any) -> None:
         _ok(
             host,
             f"printf '%s\\n' \"port = {SCRATCH_PORT}\" \"listen_addresses = ''\" "
-            f"\"unix_socket_directories = '{scratch}'\" \"shared_buffers = 32MB\" "
-            f"\"archive_mode = off\" \"ssl = off\" > {data}/postgresql.conf && "
+            f'"unix_socket_directories = \'{scratch}\'" "shared_buffers = 32MB" '
+            f'"archive_mode = off" "ssl = off" > {data}/postgresql.conf && '
             f"printf 'local all postgres peer\\n' > {data}/pg_hba.conf && "
             f"touch {data}/pg_ident.conf",
         )
@@ -80,8 +86,10 @@ def test_point_in_time_restore_to_a_scratch_cluster(host: Any) -> None:
             assert time.monotonic() < deadline, "scratch cluster never finished recovery"
             time.sleep(1)
         restored = _sql(
-            host, "select batch, count(*) from drill group by batch order by batch",
-            SCRATCH_PORT, str(scratch),
+            host,
+            "select batch, count(*) from drill group by batch order by batch",
+            SCRATCH_PORT,
+            str(scratch),
         )
         assert restored.splitlines() == ["after_backup|50", "in_backup|100"]
         # while the warehouse cluster kept everything
