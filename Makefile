@@ -44,7 +44,7 @@ sdk-deps: ## Install the SDK's npm packages from its lock file.
 	  { echo "Node.js 20 or newer is needed for the SDK (found $$(node --version)); install it and re-run." >&2; exit 1; }
 	@cd sdk && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
-shiny-deps: ## Vendor the dashboards' plotly.js 2.x from shiny/package-lock.json.
+shiny-deps: ## Vendor the dashboards' plotly.js 2.x and bootstrap-datepicker (shiny/package-lock.json).
 	@command -v npm >/dev/null || bash scripts/apt-install.sh nodejs npm
 	@cd shiny && if [ ! -f node_modules/plotly.js-dist-min/plotly.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 

@@ -54,11 +54,13 @@ date_range_input <- function(...) {
 }
 
 #' The house look of a chart: plain-language title with units, no plotly logo.
-style_chart <- function(p, title, x_title = NULL, y_title = NULL) {
+style_chart <- function(p, title, x_title = NULL, y_title = NULL, yaxis = list()) {
   p <- plotly::layout(p,
     title = list(text = title, x = 0, xanchor = "left", font = list(size = 15)),
-    xaxis = list(title = x_title %||% ""), yaxis = list(title = y_title %||% "", rangemode = "tozero"),
-    legend = list(orientation = "h", y = -0.2), margin = list(t = 50),
+    xaxis = list(title = x_title %||% ""),
+    yaxis = utils::modifyList(list(title = y_title %||% "", rangemode = "tozero"), yaxis),
+    legend = list(orientation = "h", x = 0, y = -0.3, yanchor = "top"),
+    margin = list(t = 50, b = 90),
     hovermode = "x unified"
   )
   p <- plotly::config(p, displaylogo = FALSE)

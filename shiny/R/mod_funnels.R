@@ -60,7 +60,10 @@ mod_funnels_server <- function(id, filters, epoch) {
       s <- steps()
       p <- plotly::plot_ly(type = "funnel", y = s$Step, x = s$Sessions,
         textinfo = "value+percent initial", name = "Sessions")
-      style_chart(p, "Sessions reaching each step (count, % of product viewers)", "Sessions", NULL)
+      # First step on top, as a funnel reads.
+      style_chart(p, "Sessions reaching each step (count, % of product viewers)", "Sessions", NULL,
+        yaxis = list(categoryorder = "array", categoryarray = rev(s$Step), rangemode = NULL)
+      )
     })
     output$steps_table <- DT::renderDT(panel_table(steps(), percent = c("Step conversion", "Overall conversion")))
     output$steps_csv <- csv_download("funnel-steps", steps)

@@ -30,7 +30,7 @@ def test_compaction_keeps_every_event_once_and_the_etl_never_reloads_them(
 ):
     # Given an hour of small loaded objects
     s3, bucket = raw_bucket
-    records = list(SyntheticShop(seed=51).events(1500, HOUR, timedelta(minutes=50)))
+    records = list(SyntheticShop(seed=51).events(1500, HOUR, timedelta(minutes=30)))
     keys = write_objects(s3, bucket, records, events_per_object=40)
     run_etl(now=NOW)
     before_lines = all_lines(s3, bucket)

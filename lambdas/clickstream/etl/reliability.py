@@ -341,7 +341,9 @@ def record(
         finally:
             conn.close()
         if snapshot.cloudwatch_error or snapshot.sqs_error:
-            logger.warning(
+            # Info, not warning: the gap is stored with the snapshot, and the CLI's stdout
+            # (JSON for scripts) only carries warnings and errors.
+            logger.info(
                 "reliability snapshot incomplete",
                 run_id=run_id,
                 cloudwatch_error=snapshot.cloudwatch_error,
