@@ -8,6 +8,11 @@ PY          := $(VENV)/bin/python
 PIP_STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 ENV         ?= prod
 PYTEST_ARGS ?=
+CHECK       ?=
+# The controller's Ansible, ansible-lint, yamllint and testinfra (pinned in
+# ansible/requirements.txt; the `ansible` package bundles the collections).
+ANSIBLE_VENV  := .venv-ansible
+ANSIBLE_STAMP := $(ANSIBLE_VENV)/.installed-$(shell cat ansible/requirements.txt | md5sum | cut -c1-12)
 
 # Debian packages the local stack and the tests use; installed only when missing.
 APT_PACKAGES := postgresql postgresql-15-hll chromium fonts-liberation util-linux
@@ -15,7 +20,7 @@ APT_PACKAGES := postgresql postgresql-15-hll chromium fonts-liberation util-linu
 APT_PACKAGES += $(shell grep -v '^\s*\#' shiny/apt-packages.txt)
 
 .PHONY: help setup apt venv sdk-deps shiny-deps demo up test test-fast test-python test-sdk test-terraform \
-        lint lint-r screenshots bench plan apply package test-host clean
+        lint lint-r screenshots bench plan apply package ansible-venv warehouse test-host clean
 
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -64,8 +69,8 @@ test-terraform: ## Offline Terraform checks: fmt, validate, terraform test, chec
 	bash terraform/tests/run.sh
 
 lint: venv sdk-deps lint-r ## One lint command for every language.
-	$(VENV)/bin/ruff check lambdas tests bench
-	$(VENV)/bin/ruff format --check lambdas tests bench
+	$(VENV)/bin/ruff check lambdas tests bench ansible/tests
+	$(VENV)/bin/ruff format --check lambdas tests bench ansible/tests
 	$(VENV)/bin/mypy lambdas/clickstream
 	cd sdk && npm run lint
 	@if command -v terraform >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive terraform; \
@@ -91,6 +96,26 @@ plan: package ## terraform plan for ENV (prod or dev).
 
 apply: ## terraform apply of the plan made by `make plan`.
 	cd terraform/envs/$(ENV) && terraform apply tfplan
+
+ansible-venv: $(ANSIBLE_STAMP)
+$(ANSIBLE_STAMP): ansible/requirements.txt
+	@test -x $(ANSIBLE_VENV)/bin/python || $(PYTHON) -m venv $(ANSIBLE_VENV)
+	$(ANSIBLE_VENV)/bin/python -m pip install -q --upgrade pip==25.3
+	$(ANSIBLE_VENV)/bin/python -m pip install -q -r ansible/requirements.txt
+	@rm -f $(ANSIBLE_VENV)/.installed-* && touch $@
+
+warehouse: ansible-venv shiny-deps ## Configure the warehouse host of ENV over SSM (CHECK=1: check mode, diff).
+	@mkdir -p build
+	terraform -chdir=terraform/envs/$(ENV) output -json | \
+	  $(ANSIBLE_VENV)/bin/python -c 'import json,sys; print(json.dumps({"terraform_outputs": {k: v["value"] for k, v in json.load(sys.stdin).items()}}))' \
+	  > build/terraform-outputs-$(ENV).json
+	cd ansible && AWS_REGION=$$(../$(ANSIBLE_VENV)/bin/python -c 'import json; print(json.load(open("../build/terraform-outputs-$(ENV).json"))["terraform_outputs"]["aws_region"])') \
+	  WAREHOUSE_ENV=$(ENV) ../$(ANSIBLE_VENV)/bin/ansible-playbook -i inventories/prod \
+	  -e @../build/terraform-outputs-$(ENV).json playbooks/warehouse.yml $(if $(CHECK),--check --diff)
+
+test-host: ansible-venv shiny-deps ## Apply the host playbook to THIS machine twice, testinfra, restore drill (CI only).
+	@mkdir -p build
+	bash ansible/tests/run.sh
 
 clean: ## Remove local state, builds and caches.
 	rm -rf .local build sdk/dist .pytest_cache .hypothesis

@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "clickstream.ingest.commands",
     "clickstream.etl.commands",
     "clickstream.etl.catalog",
+    "clickstream.etl.bootstrap",
 )
 
 

@@ -7,6 +7,9 @@ grant privileges to these roles. Production runs the same statements from Ansibl
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -39,9 +42,46 @@ def database_url(role: str, password: str, host: str, port: int, database: str) 
     return f"postgresql://{quote(role)}:{quote(password, safe='')}@{host}:{port}/{quote(database)}"
 
 
+def scram_verifier_matches(verifier: str | None, password: str) -> bool:
+    """True when a pg_authid SCRAM-SHA-256 verifier was made from `password`.
+
+    Lets the bootstrap leave a role alone when its password is already right: `alter
+    role ... password` salts anew each time, so re-setting it would look like a change
+    on every Ansible run.
+    """
+    if not verifier or not verifier.startswith("SCRAM-SHA-256$"):
+        return False
+    try:
+        header, keys = verifier[len("SCRAM-SHA-256$") :].split("$", 1)
+        iterations, salt = header.split(":", 1)
+        stored_key, server_key = keys.split(":", 1)
+        salted = hashlib.pbkdf2_hmac(
+            "sha256", password.encode(), base64.b64decode(salt), int(iterations)
+        )
+    except (ValueError, TypeError):
+        return False
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    expected_stored = base64.b64encode(hashlib.sha256(client_key).digest()).decode()
+    expected_server = base64.b64encode(hmac.new(salted, b"Server Key", "sha256").digest()).decode()
+    return hmac.compare_digest(expected_stored, stored_key) and hmac.compare_digest(
+        expected_server, server_key
+    )
+
+
 def _ensure_role(cur: Any, role: str, password: str) -> None:
     cur.execute("select 1 from pg_roles where rolname = %s", (role,))
-    verb = "alter" if cur.fetchone() else "create"
+    exists = cur.fetchone() is not None
+    if exists:
+        # pg_authid is readable by superusers only; a CREATEROLE bootstrap just re-sets.
+        cur.execute("select rolsuper from pg_roles where rolname = current_user")
+        if cur.fetchone()[0]:
+            cur.execute(
+                "select rolpassword, rolcanlogin from pg_authid where rolname = %s", (role,)
+            )
+            verifier, can_login = cur.fetchone()
+            if can_login and scram_verifier_matches(verifier, password):
+                return
+    verb = "alter" if exists else "create"
     cur.execute(
         sql.SQL(verb + " role {} login password %s").format(sql.Identifier(role)), (password,)
     )
@@ -75,7 +115,46 @@ def bootstrap_database(
             )
     finally:
         conn.close()
-    grant_schema_usage(superuser_dsn.rsplit("/", 1)[0] + "/" + quote(database))
+    grant_schema_usage(_with_database(superuser_dsn, database))
+
+
+def _with_database(dsn: str, database: str) -> str:
+    """The same DSN (URL form, query string kept) pointing at `database`."""
+    base, _, query = dsn.partition("?")
+    base = base.rsplit("/", 1)[0] + "/" + quote(database)
+    return f"{base}?{query}" if query else base
+
+
+def cluster_state(superuser_dsn: str, database: str = DEFAULT_DATABASE) -> dict[str, Any]:
+    """What the bootstrap sets, read back: compared before and after to report a change."""
+    conn = psycopg2.connect(superuser_dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "select rolname, rolpassword, rolcanlogin, rolsuper, rolcreaterole,"
+                " rolcreatedb from pg_authid where rolname = any(%s) order by rolname",
+                ([OWNER_ROLE, ETL_ROLE, READER_ROLE],),
+            )
+            roles = [list(row) for row in cur.fetchall()]
+            cur.execute(
+                "select pg_get_userbyid(datdba), datacl::text from pg_database where datname = %s",
+                (database,),
+            )
+            row = cur.fetchone()
+    finally:
+        conn.close()
+    state: dict[str, Any] = {"roles": roles, "database": list(row) if row else None}
+    if row:
+        conn = psycopg2.connect(_with_database(superuser_dsn, database))
+        try:
+            with conn.cursor() as cur:
+                cur.execute("select nspacl::text from pg_namespace where nspname = 'public'")
+                state["schema_acl"] = cur.fetchone()
+                cur.execute("select extname, extversion from pg_extension order by extname")
+                state["extensions"] = [list(r) for r in cur.fetchall()]
+        finally:
+            conn.close()
+    return state
 
 
 def grant_schema_usage(database_dsn: str) -> None:

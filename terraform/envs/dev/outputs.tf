@@ -117,3 +117,45 @@ output "glue_database_name" {
   description = "Glue database of the lake."
   value       = module.platform.glue_database_name
 }
+
+# --- Read by the warehouse playbook (make warehouse ENV=...) -------------------------
+
+output "warehouse_data_volume_id" {
+  description = "EBS volume of the PostgreSQL data directory."
+  value       = module.platform.warehouse_data_volume_id
+}
+
+output "warehouse_ssm_transfer_bucket_id" {
+  description = "Bucket of the Ansible SSM connection's file transfers."
+  value       = module.platform.warehouse_ssm_transfer_bucket_id
+}
+
+output "warehouse_kms_key_arn" {
+  description = "Key of the warehouse volumes, backups and SSM transfers."
+  value       = module.platform.warehouse_kms_key_arn
+}
+
+output "warehouse_log_group_prefix" {
+  description = "Prefix of the warehouse host's CloudWatch log groups."
+  value       = module.platform.warehouse_log_group_prefix
+}
+
+output "backup_retention_days" {
+  description = "Days pgBackRest keeps full backups."
+  value       = module.platform.backup_retention_days
+}
+
+output "dashboard_target_port" {
+  description = "Port Nginx listens on for the dashboard's front door."
+  value       = module.platform.dashboard_target_port
+}
+
+output "etl_subnet_cidr_blocks" {
+  description = "Subnets the ETL Lambdas connect from (pg_hba hostssl rules)."
+  value       = module.platform.etl_subnet_cidr_blocks
+}
+
+output "aws_region" {
+  description = "Region of the deployment."
+  value       = module.platform.aws_region
+}

@@ -151,6 +151,7 @@ module "warehouse" {
   data_volume_size_gb   = var.warehouse_data_volume_gb
   snapshot_retain_count = var.snapshot_retain_count
   access_log_bucket_id  = module.raw_store.access_log_bucket_id
+  log_retention_days    = var.log_retention_days
   force_destroy         = var.force_destroy
   tags                  = var.tags
 }

@@ -117,3 +117,45 @@ output "glue_database_name" {
   description = "Glue database of the lake."
   value       = module.lake.glue_catalog_database_name
 }
+
+# --- What the warehouse playbook reads (make warehouse passes every env output) ------
+
+output "warehouse_data_volume_id" {
+  description = "EBS volume of the PostgreSQL data directory (found on the host by its NVMe serial)."
+  value       = module.warehouse.ebs_volume_data_id
+}
+
+output "warehouse_ssm_transfer_bucket_id" {
+  description = "Bucket of the Ansible SSM connection's file transfers."
+  value       = module.warehouse.s3_bucket_ssm_transfer_id
+}
+
+output "warehouse_kms_key_arn" {
+  description = "Key of the warehouse volumes, backups and SSM transfers."
+  value       = module.warehouse.kms_key_arn
+}
+
+output "warehouse_log_group_prefix" {
+  description = "Prefix of the warehouse host's CloudWatch log groups."
+  value       = module.warehouse.log_group_prefix
+}
+
+output "backup_retention_days" {
+  description = "Days pgBackRest keeps full backups."
+  value       = module.warehouse.backup_retention_days
+}
+
+output "dashboard_target_port" {
+  description = "Port Nginx listens on for the dashboard's front door."
+  value       = module.warehouse.dashboard_port
+}
+
+output "etl_subnet_cidr_blocks" {
+  description = "Subnets the ETL Lambdas connect from (pg_hba hostssl rules)."
+  value       = module.network.private_subnet_cidr_blocks
+}
+
+output "aws_region" {
+  description = "Region of the deployment."
+  value       = module.warehouse.region
+}

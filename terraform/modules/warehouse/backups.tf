@@ -51,7 +51,7 @@ resource "aws_dlm_lifecycle_policy" "this" {
   tags = var.tags
 }
 
-# --- Backup bucket for logical dumps (pg_dump) --------------------------------
+# --- Backup bucket: the pgBackRest repository ------------------------------------
 
 resource "aws_s3_bucket" "backups" {
   #checkov:skip=CKV_AWS_144:Daily EBS snapshots already give a second copy; cross-region replication would double storage cost.
@@ -103,15 +103,15 @@ resource "aws_s3_bucket_logging" "backups" {
 resource "aws_s3_bucket_lifecycle_configuration" "backups" {
   bucket = aws_s3_bucket.backups.id
 
+  # No expiry of current objects: pgBackRest expires whole backups with their WAL
+  # (repo1-retention-full = backup_retention_days); a bucket rule deleting files
+  # under it would break the backups that depend on them. What it deletes stays a
+  # week as noncurrent versions.
   rule {
-    id     = "expire-backups"
+    id     = "expire-deleted-backups"
     status = "Enabled"
 
     filter {}
-
-    expiration {
-      days = var.backup_retention_days
-    }
 
     noncurrent_version_expiration {
       noncurrent_days = 7

@@ -1,5 +1,9 @@
-# The host's role: SSM Session Manager (no SSH anywhere) and its own backup bucket.
-# It cannot read the raw bucket or any other parameter.
+# The host's role: what the SSM agent needs to be reached (no SSH anywhere), what the
+# CloudWatch agent needs to ship its logs and metrics, and pgBackRest's repository.
+# Nothing else: not the raw bucket, and no SSM parameter at all. The managed
+# AmazonSSMManagedInstanceCore policy is not used because it also grants
+# ssm:GetParameter(s) on every parameter (the ingest PII key and site keys included);
+# the database passwords are read by the operator's `make warehouse` on the controller.
 
 data "aws_iam_policy_document" "assume" {
   statement {
@@ -17,9 +21,85 @@ resource "aws_iam_role" "this" {
   tags               = var.tags
 }
 
-resource "aws_iam_role_policy_attachment" "ssm_core" {
-  role       = aws_iam_role.this.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+data "aws_iam_policy_document" "ssm_agent" {
+  #checkov:skip=CKV_AWS_111:The agent's registration and message APIs have no resource-level permissions (AWS documents "*" for them).
+  #checkov:skip=CKV_AWS_356:The agent's registration and message APIs have no resource-level permissions (AWS documents "*" for them).
+  # AmazonSSMManagedInstanceCore minus ssm:GetParameter(s): Session Manager
+  # (ssmmessages), Run Command (ec2messages) and the agent's own bookkeeping.
+  statement {
+    sid = "SsmAgentCore"
+    actions = [
+      "ssm:DescribeAssociation",
+      "ssm:GetDeployablePatchSnapshotForInstance",
+      "ssm:GetDocument",
+      "ssm:DescribeDocument",
+      "ssm:GetManifest",
+      "ssm:ListAssociations",
+      "ssm:ListInstanceAssociations",
+      "ssm:PutInventory",
+      "ssm:PutComplianceItems",
+      "ssm:PutConfigurePackageResult",
+      "ssm:UpdateAssociationStatus",
+      "ssm:UpdateInstanceAssociationStatus",
+      "ssm:UpdateInstanceInformation",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "SessionManagerChannels"
+    actions = [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "RunCommandMessages"
+    actions = [
+      "ec2messages:AcknowledgeMessage",
+      "ec2messages:DeleteMessage",
+      "ec2messages:FailMessage",
+      "ec2messages:GetEndpoint",
+      "ec2messages:GetMessages",
+      "ec2messages:SendReply",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "ssm_agent" {
+  name   = "ssm-agent"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.ssm_agent.json
+}
+
+data "aws_iam_policy_document" "cloudwatch_agent" {
+  statement {
+    sid       = "ShipHostLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = [for group in aws_cloudwatch_log_group.host : "${group.arn}:*"]
+  }
+
+  statement {
+    sid       = "PublishHostMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = [var.metrics_namespace]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "cloudwatch_agent" {
+  name   = "cloudwatch-agent"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.cloudwatch_agent.json
 }
 
 data "aws_iam_policy_document" "backups" {
@@ -29,9 +109,11 @@ data "aws_iam_policy_document" "backups" {
     resources = [aws_s3_bucket.backups.arn]
   }
 
+  # pgBackRest expires old backups and WAL itself (its retention settings), so it
+  # needs delete; the bucket keeps deleted versions for a week (lifecycle).
   statement {
-    sid       = "ReadWriteBackups"
-    actions   = ["s3:GetObject", "s3:PutObject"]
+    sid       = "ReadWriteExpireBackups"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     resources = ["${aws_s3_bucket.backups.arn}/*"]
   }
 

@@ -6,6 +6,8 @@ data "aws_subnet" "this" {
   id = var.subnet_id
 }
 
+data "aws_region" "current" {}
+
 locals {
   # Official publishers' accounts: Debian (136693071363) and Canonical (099720109477).
   ami_filters = {
@@ -13,6 +15,25 @@ locals {
     "ubuntu-24.04" = { owner = "099720109477", name = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-arm64-server-*" }
   }
   snapshot_tag = "${var.name}-warehouse"
+
+  os_is_debian = var.os == "debian-12"
+  # The agent's package from the region's own SSM bucket (reached through the S3
+  # gateway endpoint or the NAT).
+  ssm_agent_user_data = <<-EOT
+    #!/bin/sh
+    set -eu
+    if [ ! -x /usr/bin/amazon-ssm-agent ]; then
+      curl -fsSL -o /tmp/amazon-ssm-agent.deb \
+        "https://s3.${data.aws_region.current.name}.amazonaws.com/amazon-ssm-${data.aws_region.current.name}/latest/debian_arm64/amazon-ssm-agent.deb"
+      dpkg -i /tmp/amazon-ssm-agent.deb
+      rm -f /tmp/amazon-ssm-agent.deb
+      systemctl enable --now amazon-ssm-agent
+    fi
+  EOT
+
+  # One log group per file the CloudWatch agent ships (ansible/roles/common defaults).
+  log_group_prefix = "/${var.name}/warehouse"
+  host_log_names   = ["system", "postgresql", "nginx", "shiny"]
 }
 
 data "aws_ami" "this" {
@@ -91,6 +112,10 @@ resource "aws_instance" "this" {
   associate_public_ip_address = false
   ebs_optimized               = true
   monitoring                  = false
+
+  # Debian's AMIs come without the SSM agent, the only way in: install it at first
+  # boot (Ubuntu's AMIs ship it as a snap). Ansible's common role keeps it current.
+  user_data = local.os_is_debian ? local.ssm_agent_user_data : null
 
   # IMDSv2 only, and one hop so containers or proxies on the host cannot reach it.
   metadata_options {

@@ -19,7 +19,7 @@ output "ebs_volume_data_id" {
 }
 
 output "s3_bucket_backups_id" {
-  description = "Name of the backup bucket."
+  description = "Name of the backup bucket (the pgBackRest repository)."
   value       = aws_s3_bucket.backups.id
 }
 
@@ -31,4 +31,29 @@ output "kms_key_arn" {
 output "iam_role_arn" {
   description = "ARN of the instance role."
   value       = aws_iam_role.this.arn
+}
+
+output "s3_bucket_ssm_transfer_id" {
+  description = "Bucket the Ansible aws_ssm connection moves module files through (ansible_aws_ssm_bucket_name)."
+  value       = aws_s3_bucket.ssm_transfer.id
+}
+
+output "log_group_prefix" {
+  description = "Prefix of the host's log groups (<prefix>/system, /postgresql, /nginx, /shiny)."
+  value       = local.log_group_prefix
+}
+
+output "backup_retention_days" {
+  description = "Days pgBackRest keeps full backups (repo1-retention-full)."
+  value       = var.backup_retention_days
+}
+
+output "dashboard_port" {
+  description = "Port Nginx listens on for the front door."
+  value       = var.dashboard_port
+}
+
+output "region" {
+  description = "Region of the host (the playbook's SSM connection and pgBackRest's S3 endpoint)."
+  value       = data.aws_region.current.name
 }

@@ -110,7 +110,7 @@ variable "snapshot_time_utc" {
 }
 
 variable "backup_retention_days" {
-  description = "Days logical backups (pg_dump) are kept in the backup bucket."
+  description = "Days pgBackRest keeps full backups (with their differentials and WAL) in the backup bucket: repo1-retention-full, passed to Ansible through the backup_retention_days output."
   type        = number
   default     = 35
 
@@ -130,4 +130,37 @@ variable "force_destroy" {
   description = "Allow terraform destroy to delete a non-empty backup bucket. Keep false in prod."
   type        = bool
   default     = false
+}
+
+variable "log_retention_days" {
+  description = "Retention of the host's log groups (system, PostgreSQL, Nginx, Shiny) shipped by the CloudWatch agent."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ...)."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace the host's agent publishes memory and disk metrics to (the only one its role may write)."
+  type        = string
+  default     = "CWAgent"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9/_.#:-]{1,255}$", var.metrics_namespace))
+    error_message = "metrics_namespace must be a valid CloudWatch namespace."
+  }
+}
+
+variable "dashboard_port" {
+  description = "Port Nginx listens on for the front door (dashboard_access target_port); output for the playbook."
+  type        = number
+  default     = 443
+
+  validation {
+    condition     = var.dashboard_port > 0 && var.dashboard_port < 65536
+    error_message = "dashboard_port must be a TCP port."
+  }
 }
