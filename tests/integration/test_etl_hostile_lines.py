@@ -284,9 +284,9 @@ def test_no_raw_line_halts_the_etl_and_every_line_is_loaded_or_rejected_exactly_
         )
         > 0
     )
-    first, last = warehouse_db.query(
-        "select min(date_day), max(date_day) from agg_traffic_daily"
-    )[0]
+    first, last = warehouse_db.query("select min(date_day), max(date_day) from agg_traffic_daily")[
+        0
+    ]
     assert FIRST_HOUR.date() - timedelta(days=31) <= first
     assert last <= FIRST_HOUR.date() + timedelta(days=5)
     assert warehouse_db.scalar("select count(*) from etl_rejected_rows") > 0
