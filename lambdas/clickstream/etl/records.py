@@ -18,6 +18,7 @@ from clickstream.contract import validate_event
 SUPPORTED_RAW_VERSION = 1
 SERVER_FIELDS = (
     "raw_version", "received_at", "request_id", "auth", "clock_skew", "ua", "is_bot", "utm",
+    "client_ts",
 )  # fmt: skip
 CLOCK_SKEW_VALUES = (None, "future", "past")
 AUTH_VALUES = ("site_key", "cognito")
@@ -178,6 +179,8 @@ def parse_line(line: bytes, source_key: str) -> ParsedEvent:
     ua = pop("ua", None)
     is_bot = pop("is_bot", None)
     utm = pop("utm", None)
+    # The client's own time when the ingest replaced an implausible ts (docs/raw-events.md).
+    pop("client_ts", None)
     if raw_version != SUPPORTED_RAW_VERSION:
         raise RejectedRecord(f"raw_version {raw_version!r} is not supported")
     if clock_skew not in CLOCK_SKEW_VALUES:
