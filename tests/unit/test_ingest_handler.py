@@ -295,14 +295,15 @@ def test_enrichment_from_headers(ingest_env: IngestEnvironment, lambda_context: 
     assert record["auth"] == "site_key"
 
 
-def test_when_s3_fails_the_batch_is_parked_in_the_dead_letter_queue(
+def test_when_s3_fails_the_batch_is_parked_in_the_parking_queue(
     ingest_env: IngestEnvironment, lambda_context: Any
 ) -> None:
     events = [fresh("direct_page_view"), fresh("proposal_purchase")]
     ingest_env.s3.delete_bucket(Bucket=ingest_env.s3.list_buckets()["Buckets"][0]["Name"])
     status, body, _ = post({"events": events}, lambda_context)
     assert status == 202 and body["accepted"] == 2
-    parked = ingest_env.dead_letters()
+    assert ingest_env.dead_letters() == [], "rejects and parked batches never share a queue"
+    parked = ingest_env.parked()
     assert [m["reason"] for m in parked] == ["storage_failure", "storage_failure"]
     assert [m["record"]["event_id"] for m in parked] == [e["event_id"] for e in events]
 
@@ -340,14 +341,15 @@ def test_batches_parked_by_an_s3_outage_are_replayed_and_other_reasons_stay(
     assert ingest_env.object_keys() == []
     # When the operator replays the queue
     report = replay_storage_failures(
-        ingest_env.sqs, ingest_env.dlq_url, RawEventStore(S3Sink(ingest_env.s3, BUCKET))
+        ingest_env.sqs, ingest_env.parking_url, RawEventStore(S3Sink(ingest_env.s3, BUCKET))
     )
     # Then the parked records are in S3 exactly once and only the violation is left
     assert report.replayed_records == 2
     assert sorted(r["event_id"] for r in ingest_env.stored_records()) == sorted(
         e["event_id"] for e in events
     )
-    assert dict(report.left_in_queue) == {"schema_violation": 1}
+    assert dict(report.left_in_queue) == {}
+    assert ingest_env.parked() == []
     assert [m["reason"] for m in ingest_env.dead_letters()] == ["schema_violation"]
 
 

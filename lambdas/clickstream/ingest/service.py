@@ -45,7 +45,9 @@ ORIGIN_VERIFY_HEADER = "x-origin-verify"
 # Never written to a queue or a log, wherever they appear in a payload (issue 8, class 6).
 CREDENTIAL_KEYS = frozenset({"api_key", "id_token", "authorization", "x-api-key", "access_token"})
 CREDENTIAL_PLACEHOLDER = "[credential]"
-_JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.?[A-Za-z0-9_-]*")
+# Runs of base64url characters and dots; one holding "eyJ" and a dot is token-shaped (a
+# JWT's header starts with eyJ). A single character-class run: linear on any input.
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +311,7 @@ class IngestService:
                     "request_id": request.request_id,
                     "received_at": format_timestamp(request.received_at),
                     "index": None,
-                    "record": record,
+                    "record": self._without_credentials(record),
                 }
                 for record in records
             ]
@@ -375,7 +377,7 @@ class IngestService:
                 if key in payload:
                     payload = payload.replace(key, CREDENTIAL_PLACEHOLDER)
             if "eyJ" in payload:
-                payload = _JWT_LIKE.sub(CREDENTIAL_PLACEHOLDER, payload)
+                payload = _TOKEN_RUN.sub(_token_placeholder, payload)
         return payload
 
     def _reject_request(self, request: IngestRequest, rejected: RequestRejected) -> IngestResult:
@@ -384,6 +386,14 @@ class IngestService:
         result.refused_before_auth = True
         result.rejected = 1
         return result
+
+
+def _token_placeholder(match: re.Match[str]) -> str:
+    run = match.group()
+    start = run.find("eyJ")
+    if start >= 0 and "." in run[start:]:
+        return CREDENTIAL_PLACEHOLDER
+    return run
 
 
 def _error(status: int, code: str, message: str) -> IngestResult:
