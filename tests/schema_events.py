@@ -12,6 +12,7 @@ in the schema is generated without touching this file.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,14 @@ def _text(schema: dict[str, Any]) -> st.SearchStrategy[str]:
     low = int(schema.get("minLength", 0))
     high = int(schema.get("maxLength", 64))
     pattern = schema.get("pattern")
+    single_class = re.fullmatch(r"\^(\[[^\]]+\])\+\$", pattern or "")
+    if single_class:
+        # "^[...]+$" with length limits: draw the characters, not whole strings to filter.
+        chars = st.from_regex(single_class.group(1), fullmatch=True)
+        return st.one_of(
+            st.text(chars, min_size=max(low, 1), max_size=min(high, max(low, 1) + 16)),
+            st.text(chars, min_size=high, max_size=high),
+        )
     if pattern:
         regex = st.from_regex(pattern, fullmatch=True)
         if "maxLength" in schema or low:

@@ -25,10 +25,12 @@ PHONE_PLACEHOLDER = "[phone]"
 
 # Characters an e-mail address (local part, "@", domain) can be made of.
 _EMAIL_RUN = re.compile(r"[A-Za-z0-9._%+@-]+")
-# Digits (any script, as \d) and the separators phone numbers are written with.
-_PHONE_RUN = re.compile(r"[\d\s().+-]+")
+# Digits (any script, as \d) and the separators phone numbers are written with, in runs
+# long enough to hold a number: a shorter run fails within 8 characters, so the search
+# stays linear, and the "-" in "a-b" never reaches Python.
+_PHONE_RUN = re.compile(r"[\d\s().+-]{8,}")
 _DIGIT = re.compile(r"\d")
-PHONE_MIN_DIGITS = 8
+PHONE_MIN_DIGITS = 8  # _PHONE_RUN's {8,}
 PHONE_MAX_DIGITS = 16
 # Stands in for a host that was nothing but userinfo, so the URL keeps a host.
 EMPTY_HOST = "redacted.invalid"
@@ -134,6 +136,9 @@ def _redact_phones(text: str) -> str:
     last = 0
     for match in _PHONE_RUN.finditer(text):
         run = match.group()
+        SCAN_STEPS.count += 1
+        if len(run) < PHONE_MIN_DIGITS:
+            continue  # separators between words ("a-b", "x.y"): too short for a number
         start = match.start()
         SCAN_STEPS.count += 2 * len(run)
         first = _number_start(text, run, start)
@@ -147,7 +152,7 @@ def _redact_phones(text: str) -> str:
                 end -= 1
             while end > first and not run[end - 1].isdecimal():
                 end -= 1
-        if sum(1 for char in run[first:end] if char.isdecimal()) < PHONE_MIN_DIGITS:
+        if sum(map(str.isdecimal, run[first:end])) < PHONE_MIN_DIGITS:
             continue
         pieces.append(text[last : start + first])
         pieces.append(PHONE_PLACEHOLDER)
