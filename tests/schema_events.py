@@ -110,8 +110,24 @@ def _object(schema: dict[str, Any], required: frozenset[str] = frozenset()) -> A
     return with_extra()
 
 
+_BUILT: dict[tuple[str, frozenset[str]], Any] = {}
+
+
+def _cached(schema: dict[str, Any], required: frozenset[str], build: Any) -> Any:
+    """Strategies are built once per (sub)schema: building them per draw (from_regex
+    compiles, lazy strategies validate) made every generated event cost milliseconds."""
+    key = (json.dumps(schema, sort_keys=True), required)
+    if key not in _BUILT:
+        _BUILT[key] = build()
+    return _BUILT[key]
+
+
 def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Values that the given (sub)schema accepts, with a bias to its edges."""
+    return _cached(schema, frozenset(), lambda: _from_schema(schema))
+
+
+def _from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     if "const" in schema:
         return st.just(schema["const"])
     if "enum" in schema:
@@ -174,7 +190,8 @@ def schema_events(draw: st.DrawFn, received_at: datetime | None = None) -> dict[
             continue
         sub = properties[name]
         if name in nested and sub.get("type") == "object":
-            value_strategy = _object(sub, frozenset(nested[name].get("required", [])))
+            needed = frozenset(nested[name].get("required", []))
+            value_strategy = _cached(sub, needed, lambda: _object(sub, needed))
         else:
             value_strategy = from_schema(sub)
         if name in required or name in schema["required"]:

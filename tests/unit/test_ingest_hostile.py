@@ -9,6 +9,7 @@ test_ingest_properties.py and tests/integration/test_hostile_events_load.py.
 from __future__ import annotations
 
 import copy
+import functools
 import gzip
 import json
 import logging
@@ -391,6 +392,12 @@ class JwksServer:
         self.server.server_close()
 
 
+@functools.cache
+def other_signing_key() -> rsa.RSAPrivateKey:
+    """A key the JWKS does not know: a forged token's."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 @pytest.fixture(scope="module")
 def signing_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -447,11 +454,7 @@ def test_a_failing_token_next_to_a_valid_site_key_is_stored_as_anonymous(
 ) -> None:
     # Given a valid site key and an ID token that is expired, forged or unverifiable
     now = int(time.time())
-    other = (
-        rsa.generate_private_key(public_exponent=65537, key_size=1024)
-        if problem == "other_key"
-        else None
-    )
+    other = other_signing_key() if problem == "other_key" else None
     token = {
         "expired": lambda: id_token(signing_key, iat=now - 7200, exp=now - 3600),
         "wrong_audience": lambda: id_token(signing_key, aud="someone-else"),
