@@ -70,7 +70,9 @@ export function event(type: EventType, fields?: EventFields): void {
     session_id: sessionId((config.sessionMinutes as number) * 60000),
     anonymous_id: anonymousId(),
     page_url: location.href.slice(0, 2048),
-    page_title: document.title.slice(0, 256),
+    // Never end inside a surrogate pair: a title cut in an emoji would be sent as "\ud83d".
+    // (URLs are ASCII-serialized, so their plain slices are safe.)
+    page_title: document.title.slice(0, 256).replace(/[\ud800-\udbff]$/, ''),
     referrer: document.referrer.slice(0, 2048),
     device: {
       type: width < 768 ? 'mobile' : width < 1024 ? 'tablet' : 'desktop',

@@ -18,8 +18,10 @@ export const BACKOFF_CAP_MS = 60000;
 export const backoff = (attempt: number, random = Math.random()): number =>
   random * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
 
+// The site key rides along with a token: if the token has expired, the API stores the
+// batch as anonymous instead of refusing it. A missing one is null or left out.
 export const envelope = (events: ClickstreamEvent[], token?: string | null, apiKey?: string): string =>
-  JSON.stringify({ events, sent_at: isoNow(), [token ? 'id_token' : 'api_key']: token || apiKey });
+  JSON.stringify({ events, sent_at: isoNow(), id_token: token, api_key: apiKey });
 
 /** Hand the batch to the browser for sending during page unload; false when it refused. */
 export const beacon = (url: string, body: string): boolean =>
@@ -39,7 +41,8 @@ export const post = (url: string, body: string, token?: string | null, apiKey?: 
     keepalive: true,
     headers: {
       'content-type': 'application/json',
-      [token ? 'authorization' : 'x-api-key']: token ? 'Bearer ' + token : (apiKey as string),
+      ...(apiKey && { 'x-api-key': apiKey }),
+      ...(token && { authorization: 'Bearer ' + token }),
     },
   }).then(
     (response) =>

@@ -25,6 +25,8 @@ def test_ingest_benchmark_prints_rates_ratios_and_latency() -> None:
     output = run("bench/ingest.py", "--seconds", "0.2", "--full-seconds", "1", "--rate", "20")
     rows = re.findall(r"^\s+(\d+)\s+([\d,]+)\s+([\d,]+)\s+([\d.]+)%$", output, re.MULTILINE)
     assert [int(row[0]) for row in rows] == [1, 10, 50, 100]
+    assert re.search(r"^\s+crafted\s+[\d,]+ events/s$", output, re.MULTILINE), output
+    assert re.search(r"ratio crafted/normal [\d.]+%", output), output
     assert re.search(r"p99 [\d.]+ ms", output)
 
 

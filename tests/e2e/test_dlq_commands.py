@@ -34,7 +34,9 @@ def test_inspect_counts_by_reason_without_consuming_and_replay_restores_parked_b
 ) -> None:
     sqs = client(local_stack, "sqs")
     sqs.purge_queue(QueueUrl=local_stack["DLQ_URL"])
-    # Given a client mistake and a batch parked by an S3 outage in the queue
+    sqs.purge_queue(QueueUrl=local_stack["PARKING_QUEUE_URL"])
+    # Given a client mistake in the dead-letter queue and a batch parked by an S3 outage
+    # in the parking queue
     status, _, _ = request(
         local_stack,
         {"events": [new_event(event_type="nope")]},
@@ -43,7 +45,7 @@ def test_inspect_counts_by_reason_without_consuming_and_replay_restores_parked_b
     assert status == 202
     parked = {**new_event(), "raw_version": 1, "received_at": "2026-11-28T10:00:00.000Z"}
     sqs.send_message(
-        QueueUrl=local_stack["DLQ_URL"],
+        QueueUrl=local_stack["PARKING_QUEUE_URL"],
         MessageBody=json.dumps({"reason": "storage_failure", "record": parked, "index": None}),
     )
 
@@ -51,10 +53,12 @@ def test_inspect_counts_by_reason_without_consuming_and_replay_restores_parked_b
     report = run_cli(local_stack, "dlq", "inspect")
     replay = run_cli(local_stack, "dlq", "replay")
 
-    # Then inspect counted both, replay wrote the parked record to S3 and left the mistake
-    assert "1  schema_violation" in report and "1  storage_failure" in report
-    assert "replayed 1 records into 1 objects" in replay
-    assert "left in the queue: 1 schema_violation" in replay
+    # Then inspect showed both queues, replay wrote the parked record to S3 and left the
+    # mistake where it was
+    assert "parking queue: 1 messages" in report and "1  storage_failure" in report
+    assert "dead-letter queue: 1 messages" in report and "1  schema_violation" in report
+    assert "parking queue: replayed 1 records into 1 objects" in replay
+    assert "left in the dead-letter queue: 1 schema_violation" in replay
     s3 = client(local_stack, "s3")
     found = []
     for item in s3.list_objects_v2(Bucket=local_stack["RAW_BUCKET"])["Contents"]:

@@ -174,13 +174,25 @@ def test_signed_in_shopper_with_a_real_cognito_token(local_stack: dict[str, str]
 )
 def test_bad_tokens_are_refused(local_stack: dict[str, str], make_token: Any) -> None:
     event = new_event()
+    token = make_token(local_stack)
     status, _, body = request(
-        local_stack, {"events": [event]}, {"authorization": f"Bearer {make_token(local_stack)}"}
+        local_stack, {"events": [event]}, {"authorization": f"Bearer {token}"}
     )
     assert status == 401
     assert body["error"] in ("invalid_token", "token_expired")
     assert event["event_id"] not in stored_records(local_stack)
-    assert any(m["reason"] == "auth_failure" for m in dead_letters(local_stack))
+    # Refused before authentication: counted and logged, never queued (issue 8, class 6).
+    assert not any(event["event_id"] in json.dumps(m) for m in dead_letters(local_stack))
+    # With the site key beside it, the same token downgrades the batch to anonymous.
+    anonymous = new_event()
+    status, _, body = request(
+        local_stack,
+        {"events": [anonymous]},
+        {"authorization": f"Bearer {token}", "x-api-key": local_stack["API_KEY"]},
+    )
+    assert status == 202, body
+    record = stored_records(local_stack)[anonymous["event_id"]]
+    assert (record["user_id"], record["auth"]) == (None, "site_key")
 
 
 def hs256_with_public_key(stack: dict[str, str]) -> str:

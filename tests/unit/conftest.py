@@ -46,6 +46,7 @@ class IngestEnvironment:
     s3: Any
     sqs: Any
     dlq_url: str
+    parking_url: str
 
     def stored_records(self) -> list[dict[str, Any]]:
         import gzip
@@ -60,17 +61,21 @@ class IngestEnvironment:
         return [item["Key"] for item in self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
 
     def dead_letters(self) -> list[dict[str, Any]]:
+        return self.drain(self.dlq_url)
+
+    def parked(self) -> list[dict[str, Any]]:
+        return self.drain(self.parking_url)
+
+    def drain(self, queue_url: str) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         while True:
-            response = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10)
+            response = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
             batch = response.get("Messages", [])
             if not batch:
                 return messages
             for message in batch:
                 messages.append(json.loads(message["Body"]))
-                self.sqs.delete_message(
-                    QueueUrl=self.dlq_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 @pytest.fixture
@@ -85,8 +90,12 @@ def ingest_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[IngestEnvironment]:
         s3.create_bucket(Bucket=BUCKET)
         sqs = boto3.client("sqs")
         dlq_url = sqs.create_queue(QueueName="test-dlq")["QueueUrl"]
+        parking_url = sqs.create_queue(QueueName="test-parking")["QueueUrl"]
         monkeypatch.setenv("RAW_BUCKET", BUCKET)
         monkeypatch.setenv("DLQ_URL", dlq_url)
+        monkeypatch.setenv("PARKING_QUEUE_URL", parking_url)
+        for name in ("ORIGIN_VERIFY_SECRET", "ORIGIN_VERIFY_PARAM"):
+            monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("SITE_KEYS", SITE_KEY)
         monkeypatch.setenv("PII_HASH_KEY", HASH_KEY)
         monkeypatch.setenv("ALLOWED_ORIGINS", SITE_ORIGIN)
@@ -94,7 +103,7 @@ def ingest_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[IngestEnvironment]:
         from clickstream.ingest.handler import service
 
         service.cache_clear()
-        yield IngestEnvironment(s3=s3, sqs=sqs, dlq_url=dlq_url)
+        yield IngestEnvironment(s3=s3, sqs=sqs, dlq_url=dlq_url, parking_url=parking_url)
         service.cache_clear()
 
 

@@ -146,7 +146,7 @@ def test_invalid_events_go_to_the_dead_letter_queue_and_valid_ones_are_stored(
         ),
         pytest.param(
             "{}",
-            {"authorization": "Basic abc"},
+            {"authorization": "Basic abc", "x-api-key": None},
             401,
             "invalid_authorization",
             "auth_failure",
@@ -154,7 +154,7 @@ def test_invalid_events_go_to_the_dead_letter_queue_and_valid_ones_are_stored(
         ),
         pytest.param(
             "{}",
-            {"authorization": "Bearer x.y.z"},
+            {"authorization": "Bearer x.y.z", "x-api-key": None},
             401,
             "invalid_token",
             "auth_failure",
@@ -170,7 +170,7 @@ def test_invalid_events_go_to_the_dead_letter_queue_and_valid_ones_are_stored(
         ),
     ],
 )
-def test_whole_request_errors_get_a_clear_status_and_are_dead_lettered(
+def test_whole_request_errors_get_a_clear_status_and_are_not_queued(
     ingest_env: IngestEnvironment,
     lambda_context: Any,
     body: str,
@@ -182,8 +182,10 @@ def test_whole_request_errors_get_a_clear_status_and_are_dead_lettered(
     got_status, got_body, _ = post(body, lambda_context, headers=headers)
     assert (got_status, got_body["error"]) == (status, error)
     assert got_body["message"]
-    reasons = [m["reason"] for m in ingest_env.dead_letters()]
-    assert reasons == ([dlq_reason] if dlq_reason else [])
+    # Refused before (or by) authentication: anyone could send it, so it is counted and
+    # logged, never queued (issue 8, class 6). dlq_reason is what older code queued.
+    assert dlq_reason is None or dlq_reason
+    assert ingest_env.dead_letters() == []
     assert ingest_env.object_keys() == []
 
 
@@ -198,9 +200,7 @@ def test_oversized_requests_are_refused_with_413(
     }
     status, body, _ = post(huge, lambda_context)
     assert (status, body["error"]) == (413, "payload_too_large")
-    dead = ingest_env.dead_letters()
-    assert [m["reason"] for m in dead] == ["size_violation", "size_violation"]
-    assert dead[1]["payload_truncated"] is True
+    assert ingest_env.dead_letters() == []
 
 
 def test_wrong_route_and_method(ingest_env: IngestEnvironment, lambda_context: Any) -> None:
@@ -258,9 +258,13 @@ def test_no_email_phone_or_raw_identifier_survives_into_s3(
     [record] = ingest_env.stored_records()
     text = json.dumps(record)
     assert not EMAIL.search(text)
-    assert not re.search(
-        r"\d{3}[\s%20.-]*\d{3}[\s%20.-]*\d{3}", text.replace(record["anonymous_id"], "")
+    # Only the free text is searched for phone digits: identifiers (random UUIDs, hashes,
+    # the request id) are digit runs by nature, and matching them made this test fail by
+    # chance (issue 8, class 10).
+    free_text = json.dumps(
+        [record[name] for name in ("page_url", "page_title", "referrer", "geo", "props", "utm")]
     )
+    assert not re.search(r"\d{3}(?:[\s.()+-]|%20|%2B)*\d{3}(?:[\s.()+-]|%20)*\d{3}", free_text)
     assert "198.51.100.23" not in text
     assert event["anonymous_id"] not in text
     assert record["anonymous_id"] == hash_identifier(HASH_KEY.encode(), event["anonymous_id"])
@@ -291,14 +295,15 @@ def test_enrichment_from_headers(ingest_env: IngestEnvironment, lambda_context: 
     assert record["auth"] == "site_key"
 
 
-def test_when_s3_fails_the_batch_is_parked_in_the_dead_letter_queue(
+def test_when_s3_fails_the_batch_is_parked_in_the_parking_queue(
     ingest_env: IngestEnvironment, lambda_context: Any
 ) -> None:
     events = [fresh("direct_page_view"), fresh("proposal_purchase")]
     ingest_env.s3.delete_bucket(Bucket=ingest_env.s3.list_buckets()["Buckets"][0]["Name"])
     status, body, _ = post({"events": events}, lambda_context)
     assert status == 202 and body["accepted"] == 2
-    parked = ingest_env.dead_letters()
+    assert ingest_env.dead_letters() == [], "rejects and parked batches never share a queue"
+    parked = ingest_env.parked()
     assert [m["reason"] for m in parked] == ["storage_failure", "storage_failure"]
     assert [m["record"]["event_id"] for m in parked] == [e["event_id"] for e in events]
 
@@ -311,7 +316,7 @@ def test_when_s3_and_the_queue_both_fail_the_client_is_told_to_retry(
     svc = service()
     with (
         mock.patch.object(svc.store, "store", side_effect=StorageError("s3 down")),
-        mock.patch.object(svc.dead_letters, "send", side_effect=StorageError("sqs down")),
+        mock.patch.object(svc.parking, "send", side_effect=StorageError("sqs down")),
     ):
         status, body, headers = post({"events": events}, lambda_context)
     assert (status, body["error"], headers["retry-after"]) == (503, "storage_unavailable", "5")
@@ -336,14 +341,15 @@ def test_batches_parked_by_an_s3_outage_are_replayed_and_other_reasons_stay(
     assert ingest_env.object_keys() == []
     # When the operator replays the queue
     report = replay_storage_failures(
-        ingest_env.sqs, ingest_env.dlq_url, RawEventStore(S3Sink(ingest_env.s3, BUCKET))
+        ingest_env.sqs, ingest_env.parking_url, RawEventStore(S3Sink(ingest_env.s3, BUCKET))
     )
     # Then the parked records are in S3 exactly once and only the violation is left
     assert report.replayed_records == 2
     assert sorted(r["event_id"] for r in ingest_env.stored_records()) == sorted(
         e["event_id"] for e in events
     )
-    assert dict(report.left_in_queue) == {"schema_violation": 1}
+    assert dict(report.left_in_queue) == {}
+    assert ingest_env.parked() == []
     assert [m["reason"] for m in ingest_env.dead_letters()] == ["schema_violation"]
 
 

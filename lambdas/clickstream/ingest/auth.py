@@ -4,6 +4,11 @@ Signed-in shoppers send a Cognito ID token, verified against the user pool's
 JWKS; anonymous shoppers send the site key. API Gateway HTTP APIs have no API
 keys, and a JWT authorizer would refuse anonymous shoppers, so the route is
 open at the gateway and this module decides.
+
+A token that fails (expired: ID tokens live an hour; unverifiable; the JWKS endpoint
+down) next to a valid site key is not a reason to lose the shopper's events: the batch
+is stored as anonymous (`Caller.downgraded` says why). Only a request without any valid
+credential is refused.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import jwt
 ALLOWED_ALGORITHMS = ("RS256",)
 CLOCK_SKEW_LEEWAY_S = 60
 JWKS_CACHE_LIFESPAN_S = 3600
+DEFAULT_JWKS_TIMEOUT_S = 2.0
 
 
 class AuthenticationError(Exception):
@@ -34,15 +40,26 @@ class AuthenticationError(Exception):
 class Caller:
     method: str  # "site_key" or "cognito"
     user_id: str | None
+    # Why a token sent with a valid site key was not used ("token_expired", ...), or None.
+    downgraded: str | None = None
 
 
 class CognitoVerifier:
     """Verifies Cognito ID tokens; the JWKS is fetched once and cached per process."""
 
-    def __init__(self, issuer: str, client_id: str, jwks_url: str) -> None:
+    def __init__(
+        self,
+        issuer: str,
+        client_id: str,
+        jwks_url: str,
+        timeout_s: float = DEFAULT_JWKS_TIMEOUT_S,
+    ) -> None:
         self.issuer = issuer
         self.client_id = client_id
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=JWKS_CACHE_LIFESPAN_S)
+        # The timeout bounds what a JWKS outage adds to a request (the Lambda has 10 s).
+        self._jwks = jwt.PyJWKClient(
+            jwks_url, cache_keys=True, lifespan=JWKS_CACHE_LIFESPAN_S, timeout=timeout_s
+        )
 
     def verify(self, token: str) -> dict[str, Any]:
         try:
@@ -95,25 +112,36 @@ class Authenticator:
         """Headers first; the batch envelope's `id_token` / `api_key` serve sendBeacon,
         which cannot set headers."""
         token: str | None = None
+        token_problem: AuthenticationError | None = None
         if authorization:
             scheme, _, value = authorization.partition(" ")
             if scheme.lower() != "bearer" or not value.strip():
-                raise AuthenticationError(
+                token_problem = AuthenticationError(
                     "invalid_authorization", "Authorization must be 'Bearer <ID token>'"
                 )
-            token = value.strip()
+            else:
+                token = value.strip()
         elif not api_key and envelope is not None:
             token = _string_or_none(envelope.get("id_token"))
             api_key = _string_or_none(envelope.get("api_key"))
         if token:
-            if self._verifier is None:
-                raise AuthenticationError("invalid_token", "signed-in calls are not configured")
-            claims = self._verifier.verify(token)
-            return Caller(method="cognito", user_id=str(claims["sub"]))
+            try:
+                if self._verifier is None:
+                    raise AuthenticationError("invalid_token", "signed-in calls are not configured")
+                claims = self._verifier.verify(token)
+                return Caller(method="cognito", user_id=str(claims["sub"]))
+            except AuthenticationError as error:
+                token_problem = error
         if api_key:
             if self._is_site_key(api_key):
-                return Caller(method="site_key", user_id=None)
+                return Caller(
+                    method="site_key",
+                    user_id=None,
+                    downgraded=token_problem.code if token_problem else None,
+                )
             raise AuthenticationError("invalid_api_key", "the site key is not valid")
+        if token_problem:
+            raise token_problem
         raise AuthenticationError(
             "missing_credentials", "send x-api-key: <site key> or Authorization: Bearer <ID token>"
         )

@@ -1,4 +1,10 @@
-"""Dead-letter queue subcommands: `clickstream dlq inspect` and `clickstream dlq replay`."""
+"""Dead-letter queue subcommands: `clickstream dlq inspect` and `clickstream dlq replay`.
+
+Two queues: the dead-letter queue (DLQ_URL) keeps rejected events with their reasons;
+the parking queue (PARKING_QUEUE_URL) keeps batches parked because S3 failed. `replay`
+reads the parking queue (and, for messages parked by older code, the dead-letter queue);
+`inspect` shows both.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,9 @@ from clickstream.ingest.storage import RawEventStore, S3Sink
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    dlq = subparsers.add_parser("dlq", help="inspect or replay the ingest dead-letter queue")
+    dlq = subparsers.add_parser(
+        "dlq", help="inspect the dead-letter and parking queues, replay parked batches"
+    )
     actions = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
     inspect = actions.add_parser("inspect", help="count messages by reason and show the latest")
     inspect.add_argument("--limit", type=int, default=1000)
@@ -30,29 +38,50 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
             "--queue-url", default=os.environ.get("DLQ_URL"), help="default: $DLQ_URL"
         )
         action.add_argument(
+            "--parking-queue-url",
+            default=os.environ.get("PARKING_QUEUE_URL"),
+            help="default: $PARKING_QUEUE_URL",
+        )
+        action.add_argument(
             "--bucket", default=os.environ.get("RAW_BUCKET"), help="default: $RAW_BUCKET"
         )
 
 
+def _queues(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(label, url) of each configured queue, parking first; at least one is required."""
+    queues: list[tuple[str, str]] = []
+    for label, url in (("parking", args.parking_queue_url), ("dead-letter", args.queue_url)):
+        # One queue named twice (a deployment without a parking queue) is read once.
+        if url and url not in {known for _, known in queues}:
+            queues.append((label, url))
+    if not queues:
+        _require(None, "PARKING_QUEUE_URL or DLQ_URL")
+    return queues
+
+
 def _inspect(args: argparse.Namespace) -> int:
-    messages = inspect_dead_letters(
-        boto3.client("sqs"), _require(args.queue_url, "DLQ_URL"), args.limit
-    )
-    for reason, count in Counter(m.get("reason") for m in messages).most_common():
-        print(f"{count:>8}  {reason}")
-    for message in messages[: args.show]:
-        print(json.dumps(message)[:2000])
+    sqs = boto3.client("sqs")
+    for label, url in _queues(args):
+        messages = inspect_dead_letters(sqs, url, args.limit)
+        print(f"{label} queue: {len(messages)} messages")
+        for reason, count in Counter(m.get("reason") for m in messages).most_common():
+            print(f"{count:>8}  {reason}")
+        for message in messages[: args.show]:
+            print(json.dumps(message)[:2000])
     return 0
 
 
 def _replay(args: argparse.Namespace) -> int:
     store = RawEventStore(S3Sink(boto3.client("s3"), _require(args.bucket, "RAW_BUCKET")))
-    report = replay_storage_failures(
-        boto3.client("sqs"), _require(args.queue_url, "DLQ_URL"), store, args.limit
-    )
-    print(f"replayed {report.replayed_records} records into {len(report.objects_written)} objects")
-    for reason, count in report.left_in_queue.most_common():
-        print(f"left in the queue: {count} {reason}")
+    sqs = boto3.client("sqs")
+    for label, url in _queues(args):
+        report = replay_storage_failures(sqs, url, store, args.limit)
+        print(
+            f"{label} queue: replayed {report.replayed_records} records"
+            f" into {len(report.objects_written)} objects"
+        )
+        for reason, count in report.left_in_queue.most_common():
+            print(f"left in the {label} queue: {count} {reason}")
     return 0
 
 

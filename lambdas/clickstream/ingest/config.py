@@ -16,6 +16,11 @@ DEFAULT_MAX_BATCH_EVENTS = 100
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 DEFAULT_MAX_EVENT_BYTES = 32 * 1024
 DEFAULT_DEDUPE_TTL_S = 600
+# The event-time plausibility window (docs/raw-events.md); the ETL uses the same defaults.
+DEFAULT_EVENT_TIME_MAX_AHEAD_S = 86_400
+DEFAULT_EVENT_TIME_MAX_BEHIND_S = 30 * 86_400
+# Well under the Lambda's timeout: a JWKS outage must downgrade, not hang the request.
+DEFAULT_JWKS_TIMEOUT_S = 2.0
 
 
 class ConfigurationError(RuntimeError):
@@ -36,6 +41,14 @@ class IngestConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     dedupe_ttl_s: float = DEFAULT_DEDUPE_TTL_S
+    # Where batches go when S3 fails (replayed by `clickstream dlq replay`); empty means
+    # the dead-letter queue itself (older deployments).
+    parking_queue_url: str = ""
+    # The value CloudFront puts in x-origin-verify; None means no check (local stack).
+    origin_verify_secret: str | None = None
+    event_time_max_ahead_s: float = DEFAULT_EVENT_TIME_MAX_AHEAD_S
+    event_time_max_behind_s: float = DEFAULT_EVENT_TIME_MAX_BEHIND_S
+    jwks_timeout_s: float = DEFAULT_JWKS_TIMEOUT_S
 
     def origin_allowed(self, origin: str) -> bool:
         return "*" in self.allowed_origins or origin in self.allowed_origins
@@ -69,6 +82,23 @@ class IngestConfig:
             for origin in environ.get("ALLOWED_ORIGINS", "").split(",")
             if origin.strip()
         )
+
+        def number(name: str, default: float) -> float:
+            text = environ.get(name)
+            if not text:
+                return default
+            try:
+                value = float(text)
+            except ValueError as error:
+                raise ConfigurationError(f"{name} must be a number, not {text!r}") from error
+            if value <= 0:
+                raise ConfigurationError(f"{name} must be positive, not {text!r}")
+            return value
+
+        origin_param = environ.get("ORIGIN_VERIFY_PARAM")
+        origin_secret = environ.get("ORIGIN_VERIFY_SECRET") or (
+            cached_parameter(origin_param) if origin_param else None
+        )
         return cls(
             raw_bucket=required("RAW_BUCKET"),
             dlq_url=required("DLQ_URL"),
@@ -82,4 +112,13 @@ class IngestConfig:
             max_body_bytes=int(environ.get("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
             max_event_bytes=int(environ.get("MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES)),
             dedupe_ttl_s=float(environ.get("DEDUPE_TTL_SECONDS", DEFAULT_DEDUPE_TTL_S)),
+            parking_queue_url=environ.get("PARKING_QUEUE_URL", ""),
+            origin_verify_secret=origin_secret or None,
+            event_time_max_ahead_s=number(
+                "EVENT_TIME_MAX_AHEAD_SECONDS", DEFAULT_EVENT_TIME_MAX_AHEAD_S
+            ),
+            event_time_max_behind_s=number(
+                "EVENT_TIME_MAX_BEHIND_SECONDS", DEFAULT_EVENT_TIME_MAX_BEHIND_S
+            ),
+            jwks_timeout_s=number("JWKS_TIMEOUT_SECONDS", DEFAULT_JWKS_TIMEOUT_S),
         )

@@ -7,18 +7,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import unquote_plus
 
 import ua_parser
 from crawlerdetect import CrawlerDetect
 
-from clickstream.ingest.privacy import hash_identifier, redact
+from clickstream.contract import event_schema, validate_event
+from clickstream.ingest.privacy import (
+    PHONE_PLACEHOLDER,
+    hash_identifier,
+    looks_like_phone_number,
+    redact,
+    redact_url,
+)
 
 RAW_VERSION = 1
-FUTURE_SKEW = timedelta(hours=24)
-PAST_SKEW = timedelta(days=90)
+# The plausibility window of event times around the receive time (docs/raw-events.md);
+# the ingest config reads EVENT_TIME_MAX_AHEAD_SECONDS / EVENT_TIME_MAX_BEHIND_SECONDS.
+DEFAULT_MAX_AHEAD = timedelta(days=1)
+DEFAULT_MAX_BEHIND = timedelta(days=30)
+# Props the contract declares with a type of their own: not free text, not redacted.
+DECLARED_PROPS = ("result_count",)
+# Fields the server adds to a record (docs/raw-events.md); the rest is the contract.
+SERVER_FIELDS = frozenset(
+    {"raw_version", "received_at", "request_id", "auth", "clock_skew", "ua", "is_bot", "utm",
+     "client_ts"}
+)  # fmt: skip
 UTM_FIELDS = ("source", "medium", "campaign", "term", "content")
 _TABLETS = ("iPad", "Tablet", "Kindle", "Nexus 7", "Nexus 9", "SM-T", "Tab")
 _crawler_detect = CrawlerDetect()
@@ -39,6 +55,8 @@ class RequestContext:
     user_agent: str
     viewer_country: str | None
     hash_key: bytes
+    max_ahead: timedelta = DEFAULT_MAX_AHEAD
+    max_behind: timedelta = DEFAULT_MAX_BEHIND
     received_at_text: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -107,37 +125,122 @@ def parse_user_agent(user_agent: str) -> UserAgentInfo:
 
 
 def parse_event_time(ts: str) -> datetime:
+    """The client's time with its own offset. Not converted to UTC here: year 1 with a
+    positive offset would overflow, and clock_skew does not need it."""
     try:
         parsed = datetime.fromisoformat(ts)
     except ValueError as error:
         raise EnrichmentError(f"ts is not a real date-time: {ts!r}") from error
     if parsed.tzinfo is None:
         raise EnrichmentError("ts has no UTC offset")
-    return parsed.astimezone(UTC)
+    return parsed
 
 
-def clock_skew(event_at: datetime, received_at: datetime) -> str | None:
-    if event_at - received_at > FUTURE_SKEW:
+def clock_skew(
+    event_at: datetime,
+    received_at: datetime,
+    max_ahead: timedelta = DEFAULT_MAX_AHEAD,
+    max_behind: timedelta = DEFAULT_MAX_BEHIND,
+) -> str | None:
+    """ "future" / "past" when the event time is outside the plausibility window."""
+    # Subtracting aware datetimes is timedelta arithmetic: no overflow at year 1 or 9999.
+    delta = event_at - received_at
+    if delta > max_ahead:
         return "future"
-    if received_at - event_at > PAST_SKEW:
+    if -delta > max_behind:
         return "past"
     return None
 
 
+def query_parameters(url: str) -> dict[str, str]:
+    """First value of each query parameter, decoded; never raises (urlsplit refuses an
+    unclosed IPv6 bracket, which a client can send)."""
+    query = url.partition("#")[0].partition("?")[2]
+    found: dict[str, str] = {}
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        name = unquote_plus(name)
+        if name and name not in found and value:
+            found[name] = unquote_plus(value)
+    return found
+
+
 @lru_cache(maxsize=4096)
 def utm_parameters(page_url: str) -> dict[str, str | None]:
-    query = parse_qs(urlsplit(page_url).query, keep_blank_values=False)
-    return {name: next(iter(query.get(f"utm_{name}", [])), None) for name in UTM_FIELDS}
+    """From the already redacted page_url; decoded values are redacted again because
+    decoding can reveal what the encoded form hid (%2540 is an encoded "%40")."""
+    query = query_parameters(page_url)
+    values = (query.get(f"utm_{name}") for name in UTM_FIELDS)
+    return {
+        name: None if value is None else redact(value)
+        for name, value in zip(UTM_FIELDS, values, strict=True)
+    }
 
 
-def _redact_optional(value: Any) -> Any:
-    return redact(value) if isinstance(value, str) else value
+@cache
+def max_length(*path: str) -> int:
+    """The schema's maxLength of the string at `path` ("*" = array items, "+" = any
+    additional property): redaction may lengthen text ("a@b.cc" -> "[email]",
+    re-encoded URL components), and what is stored must still fit the contract."""
+    schema = event_schema()
+    for name in path:
+        if name == "*":
+            schema = schema["items"]
+        elif name == "+":
+            schema = next(
+                option for option in schema["additionalProperties"]["anyOf"]
+                if option.get("type") == "string"
+            )  # fmt: skip
+        else:
+            schema = schema["properties"][name]
+    return int(schema["maxLength"])
+
+
+def _redact_optional(value: Any, *path: str) -> Any:
+    return redact(value)[: max_length(*path)] if isinstance(value, str) else value
+
+
+def _redact_optional_url(value: Any, *path: str) -> Any:
+    return redact_url(value)[: max_length(*path)] if isinstance(value, str) else value
+
+
+def redact_prop(name: str, value: Any) -> Any:
+    """A free-form prop: strings are redacted, numbers shaped like phone numbers too."""
+    if isinstance(value, str):
+        if name in event_schema()["properties"]["props"]["properties"]:
+            return redact(value)[: max_length("props", name)]
+        return redact(value)[: max_length("props", "+")]
+    if (
+        name not in DECLARED_PROPS
+        and isinstance(value, int | float)
+        and looks_like_phone_number(value)
+    ):
+        return PHONE_PLACEHOLDER
+    return value
 
 
 def format_timestamp(moment: datetime) -> str:
     return (
         moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     )
+
+
+def _redact_ecom(ecom: dict[str, Any]) -> dict[str, Any]:
+    clean = dict(ecom)
+    for name in ("category", "list_id"):
+        if name in clean:
+            clean[name] = _redact_optional(clean[name], "ecom", name)
+    if isinstance(clean.get("items"), list):
+        clean["items"] = [
+            {
+                **item,
+                "category": _redact_optional(item["category"], "ecom", "items", "*", "category"),
+            }
+            if "category" in item
+            else item
+            for item in clean["items"]
+        ]
+    return clean
 
 
 def enrich_event(event: dict[str, Any], context: RequestContext) -> dict[str, Any]:
@@ -152,26 +255,46 @@ def enrich_event(event: dict[str, Any], context: RequestContext) -> dict[str, An
         if context.verified_user_id
         else None
     )
-    record["page_url"] = redact(event["page_url"])
-    for name in ("page_title", "referrer"):
-        if name in event:
-            record[name] = _redact_optional(event[name])
+    record["page_url"] = _redact_optional_url(event["page_url"], "page_url")
+    if "page_title" in event:
+        record["page_title"] = _redact_optional(event["page_title"], "page_title")
+    if "referrer" in event:
+        record["referrer"] = _redact_optional_url(event["referrer"], "referrer")
+    device = event.get("device")
+    if device and device.get("language"):
+        # A pattern-bound field: a redacted value would break the pattern, so drop it.
+        if redact(device["language"]) != device["language"]:
+            record["device"] = {**device, "language": None}
     geo = dict(event.get("geo") or {})
     if "city" in geo:
-        geo["city"] = _redact_optional(geo["city"])
+        geo["city"] = _redact_optional(geo["city"], "geo", "city")
     if context.viewer_country:
         geo["country"] = context.viewer_country
     if geo or "geo" in event:
         record["geo"] = geo
-    if "ecom" in event and "category" in event["ecom"]:
-        record["ecom"] = {**event["ecom"], "category": _redact_optional(event["ecom"]["category"])}
+    if "ecom" in event:
+        record["ecom"] = _redact_ecom(event["ecom"])
     if "props" in event:
-        record["props"] = {key: _redact_optional(value) for key, value in event["props"].items()}
+        record["props"] = {key: redact_prop(key, value) for key, value in event["props"].items()}
     record["received_at"] = context.received_at_text
     record["request_id"] = context.request_id
     record["auth"] = context.auth_method
-    record["clock_skew"] = clock_skew(event_at, context.received_at)
+    skew = clock_skew(event_at, context.received_at, context.max_ahead, context.max_behind)
+    record["clock_skew"] = skew
+    if skew:
+        # Outside the window the receive time stands in: year 1 or 9999 would overflow
+        # the warehouse's rollups. The client's time is kept beside it.
+        record["client_ts"] = event["ts"]
+        record["ts"] = context.received_at_text
     record["ua"] = agent.as_record()
     record["is_bot"] = agent.is_bot
     record["utm"] = utm_parameters(record["page_url"])
+    # The ETL re-validates what it loads with the same schema: never store a record that
+    # the repairs above made invalid (a redacted value that no longer fits, say).
+    problems = validate_event({k: v for k, v in record.items() if k not in SERVER_FIELDS})
+    if problems:
+        raise EnrichmentError(
+            "the event breaks the contract after privacy processing: "
+            + "; ".join(str(problem) for problem in problems[:3])
+        )
     return record

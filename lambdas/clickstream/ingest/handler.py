@@ -14,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from clickstream.ingest.auth import Authenticator, CognitoVerifier
 from clickstream.ingest.config import IngestConfig
+from clickstream.ingest.sanitize import clean_text
 from clickstream.ingest.service import IngestRequest, IngestResult, IngestService
 from clickstream.ingest.storage import RawEventStore, S3Sink, SqsDeadLetterQueue
 from clickstream.observability import get_logger, get_metrics
@@ -27,23 +28,32 @@ def service() -> IngestService:
     """Built on the first request of each Lambda instance and reused after."""
     config = IngestConfig.from_environment()
     verifier = (
-        CognitoVerifier(config.cognito_issuer, config.cognito_client_id, config.cognito_jwks_url)
+        CognitoVerifier(
+            config.cognito_issuer,
+            config.cognito_client_id,
+            config.cognito_jwks_url,
+            timeout_s=config.jwks_timeout_s,
+        )
         if config.cognito_issuer and config.cognito_client_id and config.cognito_jwks_url
         else None
     )
+    sqs = boto3.client("sqs")
     return IngestService(
         config=config,
         authenticator=Authenticator(config.site_keys, verifier),
         store=RawEventStore(S3Sink(boto3.client("s3"), config.raw_bucket)),
-        dead_letters=SqsDeadLetterQueue(boto3.client("sqs"), config.dlq_url),
+        dead_letters=SqsDeadLetterQueue(sqs, config.dlq_url),
+        parking=SqsDeadLetterQueue(sqs, config.parking_queue_url or config.dlq_url),
     )
 
 
 def parse_http_api_event(event: dict[str, Any]) -> IngestRequest:
     context = event.get("requestContext") or {}
     http = context.get("http") or {}
+    # The runtime's JSON parser lets lone surrogates through; they could not be written out.
     headers = {
-        str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()
+        clean_text(str(name).lower()): clean_text(str(value))
+        for name, value in (event.get("headers") or {}).items()
     }
     raw_body = event.get("body") or ""
     if event.get("isBase64Encoded"):
@@ -90,6 +100,13 @@ def _publish_metrics(result: IngestResult) -> None:
     metrics.add_metric(
         name="StorageFailures", unit=MetricUnit.Count, value=int(result.storage_failed)
     )
+    metrics.add_metric(name="BatchesParked", unit=MetricUnit.Count, value=int(result.parked > 0))
+    metrics.add_metric(
+        name="RequestsRefused", unit=MetricUnit.Count, value=int(result.refused_before_auth)
+    )
+    metrics.add_metric(
+        name="AuthDowngraded", unit=MetricUnit.Count, value=int(result.auth_downgraded is not None)
+    )
 
 
 @metrics.log_metrics
@@ -116,6 +133,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         duplicates=result.duplicates,
         rejected=result.rejected,
         dlq_sends=result.dlq_sends,
+        parked=result.parked,
+        refused_before_auth=result.refused_before_auth,
+        auth_downgraded=result.auth_downgraded,
         object_key=result.object_key,
         ms=round((datetime.now(UTC) - started).total_seconds() * 1000, 2),
     )

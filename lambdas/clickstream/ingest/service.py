@@ -7,9 +7,11 @@ benchmark can run it against memory.
 
 from __future__ import annotations
 
+import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -25,6 +27,12 @@ from clickstream.ingest.enrich import (
     enrich_event,
     format_timestamp,
 )
+from clickstream.ingest.sanitize import (
+    UnparsableBody,
+    clean_strings,
+    integral_floats_to_integers,
+    lenient_loads,
+)
 from clickstream.ingest.storage import MessageQueue, RawEventStore, StorageError, fit_payload
 from clickstream.observability import get_logger
 
@@ -33,6 +41,13 @@ logger = get_logger("ingest")
 ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain")
 ENVELOPE_KEYS = frozenset({"events", "sent_at", "api_key", "id_token"})
 STORAGE_RETRY_AFTER_S = "5"
+ORIGIN_VERIFY_HEADER = "x-origin-verify"
+# Never written to a queue or a log, wherever they appear in a payload (issue 8, class 6).
+CREDENTIAL_KEYS = frozenset({"api_key", "id_token", "authorization", "x-api-key", "access_token"})
+CREDENTIAL_PLACEHOLDER = "[credential]"
+# Runs of base64url characters and dots; one holding "eyJ" and a dot is token-shaped (a
+# JWT's header starts with eyJ). A single character-class run: linear on any input.
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +72,9 @@ class IngestResult:
     bots: int = 0
     untrusted_user_ids: int = 0
     storage_failed: bool = False
+    parked: int = 0
+    refused_before_auth: bool = False
+    auth_downgraded: str | None = None
     error_code: str | None = None
     object_key: str | None = None
 
@@ -73,14 +91,15 @@ class Rejection:
 
 
 class RequestRejected(Exception):
-    """The whole request is refused: `status` and a JSON error body say why."""
+    """The whole request is refused: `status` and a JSON error body say why. Such a body
+    is never queued: it came before (or failed) authentication, so anyone could flood the
+    queue with it, and it may carry credentials. It is counted and logged instead."""
 
-    def __init__(self, status: int, code: str, message: str, dlq_reason: str | None) -> None:
+    def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
-        self.dlq_reason = dlq_reason
 
 
 class IngestService:
@@ -91,12 +110,16 @@ class IngestService:
         store: RawEventStore,
         dead_letters: MessageQueue,
         recent_ids: RecentEventIds | None = None,
+        parking: MessageQueue | None = None,
     ) -> None:
         self.config = config
         self.authenticator = authenticator
         self.store = store
         self.dead_letters = dead_letters
+        # Batches S3 refused; their own queue, so client rejects never bury them.
+        self.parking = parking if parking is not None else dead_letters
         self.recent_ids = recent_ids or RecentEventIds(ttl_s=config.dedupe_ttl_s)
+        self._site_keys = tuple(key for key in config.site_keys if key)
 
     def handle(self, request: IngestRequest) -> IngestResult:
         if request.path != INGEST_PATH:
@@ -106,20 +129,31 @@ class IngestService:
             result.headers["allow"] = INGEST_METHOD
             return result
         try:
+            verified = self._verify_origin(request)
             events, envelope = self._parse(request)
             caller = self._authenticate(request, envelope)
         except RequestRejected as rejected:
             return self._reject_request(request, rejected)
-        return self._ingest(request, events, caller)
+        return self._ingest(request, events, caller, verified)
+
+    def _verify_origin(self, request: IngestRequest) -> bool:
+        """True when CloudFront's secret header matched; without a configured secret (local
+        stack) there is no check and nothing is verified."""
+        expected = self.config.origin_verify_secret
+        if not expected:
+            return False
+        sent = request.headers.get(ORIGIN_VERIFY_HEADER, "")
+        if hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode("utf-8")):
+            return True
+        raise RequestRejected(
+            403, "forbidden", "requests must come through the store's CloudFront distribution"
+        )
 
     def _parse(self, request: IngestRequest) -> tuple[list[Any], dict[str, Any] | None]:
         origin = request.headers.get("origin")
         if origin and not self.config.origin_allowed(origin.rstrip("/")):
             raise RequestRejected(
-                403,
-                "forbidden_origin",
-                f"origin {origin[:200]!r} is not allowed",
-                "forbidden_origin",
+                403, "forbidden_origin", f"origin {origin[:200]!r} is not allowed"
             )
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in ACCEPTED_CONTENT_TYPES:
@@ -127,27 +161,31 @@ class IngestService:
                 415,
                 "unsupported_content_type",
                 "send Content-Type: application/json (or text/plain for sendBeacon)",
-                None,
             )
         if len(request.body) > self.config.max_body_bytes:
             raise RequestRejected(
                 413,
                 "payload_too_large",
                 f"the body is {len(request.body)} bytes; the limit is {self.config.max_body_bytes}",
-                "size_violation",
             )
         try:
             payload = orjson.loads(request.body)
-        except orjson.JSONDecodeError as error:
-            raise RequestRejected(
-                400, "malformed_json", f"the body is not valid JSON: {error}", "malformed_json"
-            ) from error
+            if b"\\u0000" in request.body:
+                payload = clean_strings(payload)  # PostgreSQL text cannot hold NUL
+        except orjson.JSONDecodeError:
+            # Lone surrogates and invalid UTF-8 (a title cut inside an emoji) are repaired
+            # rather than losing the batch; anything else is still malformed.
+            try:
+                payload = lenient_loads(request.body)
+            except UnparsableBody as error:
+                raise RequestRejected(
+                    400, "malformed_json", f"the body is not valid JSON: {error}"
+                ) from error
         if not isinstance(payload, dict):
             raise RequestRejected(
                 400,
                 "invalid_body",
                 'send one event object or {"events": [...]}',
-                "schema_violation",
             )
         if "events" not in payload:
             return [payload], None
@@ -159,14 +197,12 @@ class IngestService:
                 "invalid_envelope",
                 'a batch is {"events": [at least one event], "sent_at"?, "api_key"?, "id_token"?}'
                 + (f"; unknown keys: {', '.join(unknown)[:200]}" if unknown else ""),
-                "schema_violation",
             )
         if len(events) > self.config.max_batch_events:
             raise RequestRejected(
                 413,
                 "too_many_events",
                 f"{len(events)} events in one request; the limit is {self.config.max_batch_events}",
-                "size_violation",
             )
         return events, payload
 
@@ -176,19 +212,30 @@ class IngestService:
                 request.headers.get("authorization"), request.headers.get("x-api-key"), envelope
             )
         except AuthenticationError as error:
-            raise RequestRejected(401, error.code, error.message, "auth_failure") from error
+            raise RequestRejected(401, error.code, error.message) from error
 
-    def _ingest(self, request: IngestRequest, events: list[Any], caller: Caller) -> IngestResult:
+    def _ingest(
+        self, request: IngestRequest, events: list[Any], caller: Caller, verified: bool
+    ) -> IngestResult:
+        # The country header is only worth something when CloudFront set it: with origin
+        # verification configured, an unverified request never gets this far.
+        trust_country = verified or not self.config.origin_verify_secret
         context = RequestContext(
             received_at=request.received_at,
             request_id=request.request_id,
             auth_method=caller.method,
             verified_user_id=caller.user_id,
             user_agent=request.headers.get("user-agent", ""),
-            viewer_country=_country(request.headers.get("cloudfront-viewer-country")),
+            viewer_country=(
+                _country(request.headers.get("cloudfront-viewer-country"))
+                if trust_country
+                else None
+            ),
             hash_key=self.config.pii_hash_key,
+            max_ahead=timedelta(seconds=self.config.event_time_max_ahead_s),
+            max_behind=timedelta(seconds=self.config.event_time_max_behind_s),
         )
-        result = IngestResult(status=202, body={})
+        result = IngestResult(status=202, body={}, auth_downgraded=caller.downgraded)
         records: list[dict[str, Any]] = []
         rejections: list[Rejection] = []
         batch_ids: set[str] = set()
@@ -204,8 +251,8 @@ class IngestService:
             if event.get("user_id") is not None and caller.user_id is None:
                 result.untrusted_user_ids += 1
             try:
-                record = enrich_event(event, context)
-            except EnrichmentError as error:
+                record = enrich_event(integral_floats_to_integers(event), context)
+            except (EnrichmentError, ValueError, OverflowError) as error:
                 rejections.append(Rejection(index, "enrichment_failure", str(error), event))
                 continue
             batch_ids.add(event["event_id"])
@@ -250,7 +297,7 @@ class IngestService:
     def _store(
         self, records: list[dict[str, Any]], request: IngestRequest, result: IngestResult
     ) -> bool:
-        """Put the batch to S3; if S3 fails, park it in the dead-letter queue for replay.
+        """Put the batch to S3; if S3 fails, park it in the parking queue for replay.
         Only when both fail is the request refused with 503 so the SDK retries."""
         try:
             result.object_key = self.store.store(records, request.received_at)
@@ -264,11 +311,11 @@ class IngestService:
                     "request_id": request.request_id,
                     "received_at": format_timestamp(request.received_at),
                     "index": None,
-                    "record": record,
+                    "record": self._without_credentials(record),
                 }
                 for record in records
             ]
-            if not self._dead_letter(messages, result):
+            if not self._park(messages, result):
                 result.status = 503
                 result.error_code = "storage_unavailable"
                 result.headers["retry-after"] = STORAGE_RETRY_AFTER_S
@@ -280,6 +327,15 @@ class IngestService:
         self.recent_ids.remember(record["event_id"] for record in records)
         return True
 
+    def _park(self, messages: list[dict[str, Any]], result: IngestResult) -> bool:
+        try:
+            self.parking.send(messages)
+        except StorageError as error:
+            logger.error("parking queue send failed", messages=len(messages), error=str(error))
+            return False
+        result.parked += len(messages)
+        return True
+
     def _dead_letter(self, messages: list[dict[str, Any]], result: IngestResult) -> bool:
         try:
             self.dead_letters.send(messages)
@@ -289,14 +345,13 @@ class IngestService:
         result.dlq_sends += len(messages)
         return True
 
-    @staticmethod
     def _dead_letter_message(
-        request: IngestRequest, caller: Caller | None, rejection: Rejection
+        self, request: IngestRequest, caller: Caller | None, rejection: Rejection
     ) -> dict[str, Any]:
-        payload, truncated = fit_payload(rejection.payload)
+        payload, truncated = fit_payload(self._without_credentials(rejection.payload))
         return {
             "reason": rejection.reason,
-            "detail": rejection.detail[:1000],
+            "detail": self._without_credentials(rejection.detail[:1000]),
             "request_id": request.request_id,
             "received_at": format_timestamp(request.received_at),
             "index": rejection.index,
@@ -305,13 +360,40 @@ class IngestService:
             "payload_truncated": truncated,
         }
 
+    def _without_credentials(self, payload: Any) -> Any:
+        """`payload` with credential-named keys, token-shaped strings and the site keys
+        themselves replaced: an event can carry them in fields the schema refuses."""
+        if isinstance(payload, dict):
+            return {
+                key: CREDENTIAL_PLACEHOLDER
+                if isinstance(key, str) and key.lower() in CREDENTIAL_KEYS
+                else self._without_credentials(value)
+                for key, value in payload.items()
+            }
+        if isinstance(payload, list):
+            return [self._without_credentials(item) for item in payload]
+        if isinstance(payload, str):
+            for key in self._site_keys:
+                if key in payload:
+                    payload = payload.replace(key, CREDENTIAL_PLACEHOLDER)
+            if "eyJ" in payload:
+                payload = _TOKEN_RUN.sub(_token_placeholder, payload)
+        return payload
+
     def _reject_request(self, request: IngestRequest, rejected: RequestRejected) -> IngestResult:
+        """Counted (the RequestsRefused metric) and logged by the handler, never queued."""
         result = _error(rejected.status, rejected.code, rejected.message)
-        if rejected.dlq_reason:
-            rejection = Rejection(None, rejected.dlq_reason, rejected.message, request.body)
-            self._dead_letter([self._dead_letter_message(request, None, rejection)], result)
+        result.refused_before_auth = True
         result.rejected = 1
         return result
+
+
+def _token_placeholder(match: re.Match[str]) -> str:
+    run = match.group()
+    start = run.find("eyJ")
+    if start >= 0 and "." in run[start:]:
+        return CREDENTIAL_PLACEHOLDER
+    return run
 
 
 def _error(status: int, code: str, message: str) -> IngestResult:

@@ -16,6 +16,7 @@ LOCAL_ACCESS_KEY = "local-testing"
 LOCAL_SECRET_KEY = "local-testing-secret"  # noqa: S105
 RAW_BUCKET = "clickstream-local-raw"
 DLQ_NAME = "clickstream-local-ingest-dlq"
+PARKING_QUEUE_NAME = "clickstream-local-ingest-parking"
 TOPIC_NAME = "clickstream-local-alerts"
 USER_POOL_NAME = "clickstream-local-shoppers"
 DEMO_USERNAME = "demo@shop.local"
@@ -87,9 +88,13 @@ class AwsComponent:
         )
         s3 = session.client("s3", endpoint_url=endpoint)
         s3.create_bucket(Bucket=RAW_BUCKET)
-        dlq_url = session.client("sqs", endpoint_url=endpoint).create_queue(
-            QueueName=DLQ_NAME, Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)}
-        )["QueueUrl"]
+        sqs = session.client("sqs", endpoint_url=endpoint)
+        retention = {"MessageRetentionPeriod": str(14 * 24 * 3600)}
+        dlq_url = sqs.create_queue(QueueName=DLQ_NAME, Attributes=retention)["QueueUrl"]
+        # Batches parked because S3 failed; `clickstream dlq replay` reads this queue.
+        parking_url = sqs.create_queue(QueueName=PARKING_QUEUE_NAME, Attributes=retention)[
+            "QueueUrl"
+        ]
         topic_arn = session.client("sns", endpoint_url=endpoint).create_topic(Name=TOPIC_NAME)[
             "TopicArn"
         ]
@@ -106,6 +111,7 @@ class AwsComponent:
             "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
             "RAW_BUCKET": RAW_BUCKET,
             "DLQ_URL": dlq_url,
+            "PARKING_QUEUE_URL": parking_url,
             "SNS_TOPIC_ARN": topic_arn,
             "COGNITO_USER_POOL_ID": pool_id,
             "COGNITO_CLIENT_ID": client_id,

@@ -94,7 +94,9 @@ describe('user id', () => {
 
     expect(signedIn.body.events[0].user_id).toBe('user-sub-1');
     expect(signedIn.headers.authorization).toBe(`Bearer ${token}`);
-    expect(signedIn.headers['x-api-key']).toBeUndefined();
+    // The site key rides along: an expired token is stored as anonymous, not refused.
+    expect(signedIn.headers['x-api-key']).toBe('site-key-1');
+    expect(signedIn.body.api_key).toBe('site-key-1');
     expect(signedIn.body.id_token).toBe(token);
 
     expect(signedOut.body.events[0].user_id).toBeUndefined();
