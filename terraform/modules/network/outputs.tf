@@ -57,3 +57,8 @@ output "postgres_port" {
   description = "PostgreSQL port the security groups open."
   value       = var.postgres_port
 }
+
+output "dashboard_port" {
+  description = "Port the dashboard group admits from CloudFront (Nginx's listener for the VPC origin)."
+  value       = var.dashboard_port
+}

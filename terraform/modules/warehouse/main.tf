@@ -13,6 +13,7 @@ locals {
     "ubuntu-24.04" = { owner = "099720109477", name = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-arm64-server-*" }
   }
   snapshot_tag = "${var.name}-warehouse"
+  kms_key_arn  = var.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
 }
 
 data "aws_ami" "this" {
@@ -35,8 +36,11 @@ data "aws_ami" "this" {
   }
 }
 
-# One key for the host's volumes, its snapshots and the backup bucket.
+# One key for the host's volumes, its snapshots and the backup bucket, unless the
+# stack passes its one key (kms_key_arn, the lean profile).
 resource "aws_kms_key" "this" {
+  count = var.create_kms_key ? 1 : 0
+
   description             = "Encrypts the ${var.name} warehouse volumes, snapshots and backups."
   enable_key_rotation     = true
   deletion_window_in_days = 30
@@ -45,8 +49,20 @@ resource "aws_kms_key" "this" {
 }
 
 resource "aws_kms_alias" "this" {
+  count = var.create_kms_key ? 1 : 0
+
   name          = "alias/${var.name}-warehouse"
-  target_key_id = aws_kms_key.this.key_id
+  target_key_id = aws_kms_key.this[0].key_id
+}
+
+moved {
+  from = aws_kms_key.this
+  to   = aws_kms_key.this[0]
+}
+
+moved {
+  from = aws_kms_alias.this
+  to   = aws_kms_alias.this[0]
 }
 
 data "aws_iam_policy_document" "kms" {
@@ -104,7 +120,7 @@ resource "aws_instance" "this" {
     volume_type           = "gp3"
     volume_size           = var.root_volume_size_gb
     encrypted             = true
-    kms_key_id            = aws_kms_key.this.arn
+    kms_key_id            = local.kms_key_arn
     delete_on_termination = true
     tags                  = merge(var.tags, { Name = "${var.name}-warehouse-root", Snapshot = local.snapshot_tag })
   }
@@ -125,7 +141,7 @@ resource "aws_ebs_volume" "data" {
   type              = "gp3"
   size              = var.data_volume_size_gb
   encrypted         = true
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = local.kms_key_arn
   tags              = merge(var.tags, { Name = "${var.name}-warehouse-data", Snapshot = local.snapshot_tag })
 }
 

@@ -131,3 +131,20 @@ variable "force_destroy" {
   type        = bool
   default     = false
 }
+
+variable "create_kms_key" {
+  description = "Create a KMS key of this module's own (true) or use kms_key_arn, the stack's one key of the lean profile (false). A plain bool so that count is known at plan time."
+  type        = bool
+  default     = true
+}
+
+variable "kms_key_arn" {
+  description = "The stack's one KMS key (lean profile) for volumes, snapshots and backups; null creates a key of this module's own. Chosen at first deployment: changing it replaces the encrypted volumes."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN or null (used only when create_kms_key is false)."
+  }
+}
