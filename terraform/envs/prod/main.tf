@@ -20,7 +20,7 @@ module "edge_waf" {
   }
 
   name          = "${var.project}-${local.environment}"
-  managed_rules = var.deployment_profile == "standard"
+  managed_rules = module.platform.waf_managed_rules
   tags          = var.tags
 }
 

@@ -126,7 +126,7 @@ variable "create_kms_key" {
 }
 
 variable "kms_key_arn" {
-  description = "Existing KMS key for the alert topic (the lean profile's one stack key, whose policy lets CloudWatch and Budgets use it); null creates a key of this module's own."
+  description = "The stack's one KMS key (lean profile, whose policy lets CloudWatch and Budgets use it) for the alert topic, used when create_kms_key is false."
   type        = string
   default     = null
 

@@ -21,15 +21,17 @@ locals {
       private_egress           = "nat_instance"
       stack_key                = true # one KMS key for the whole stack
       alarm_set                = "essential"
+      waf_managed_rules        = false # the per-IP rate rule only
       warehouse_instance_type  = "t4g.micro"
       warehouse_root_gb        = 10
-      warehouse_data_volume_gb = 20
+      warehouse_data_volume_gb = 10 # over a year of a small store (~0.5 GB per million events); gp3 grows online
       monthly_budget_usd       = 35
     }
     standard = {
       private_egress           = "nat_instance" # self-healing; nat_gateway on request
       stack_key                = false          # a key per data class
       alarm_set                = "full"
+      waf_managed_rules        = true
       warehouse_instance_type  = "t4g.small"
       warehouse_root_gb        = 20
       warehouse_data_volume_gb = 50

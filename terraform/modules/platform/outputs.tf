@@ -78,6 +78,11 @@ output "deployment_profile" {
   value       = var.deployment_profile
 }
 
+output "waf_managed_rules" {
+  description = "Whether the profile wants the AWS managed WAF rule groups (the env root passes it to edge_waf)."
+  value       = local.profile.waf_managed_rules
+}
+
 output "monthly_budget_usd" {
   description = "Monthly budget in force (the profile's default unless set)."
   value       = local.monthly_budget_usd

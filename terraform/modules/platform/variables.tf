@@ -282,7 +282,7 @@ variable "warehouse_instance_type" {
 }
 
 variable "warehouse_data_volume_gb" {
-  description = "PostgreSQL data volume size (GiB); null: the profile's (lean 20, standard 50)."
+  description = "PostgreSQL data volume size (GiB); null: the profile's (lean 10, standard 50)."
   type        = number
   default     = null
 

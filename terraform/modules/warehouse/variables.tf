@@ -139,7 +139,7 @@ variable "create_kms_key" {
 }
 
 variable "kms_key_arn" {
-  description = "The stack's one KMS key (lean profile) for volumes, snapshots and backups; null creates a key of this module's own. Chosen at first deployment: changing it replaces the encrypted volumes."
+  description = "The stack's one KMS key (lean profile) for volumes, snapshots and backups, used when create_kms_key is false. Chosen at first deployment: changing the key replaces the encrypted volumes."
   type        = string
   default     = null
 

@@ -74,6 +74,42 @@ run "standard" {
   }
 }
 
+# The env roots create the web ACL with their us-east-1 provider, from the profile's
+# choice; planned here so that the cost of each profile includes it.
+run "lean_waf" {
+  command = plan
+
+  module {
+    source = "../edge_waf"
+  }
+
+  variables {
+    managed_rules = run.lean.waf_managed_rules
+  }
+
+  assert {
+    condition     = length(aws_wafv2_web_acl.this.rule) == 1
+    error_message = "lean: the rate-based rule only"
+  }
+}
+
+run "standard_waf" {
+  command = plan
+
+  module {
+    source = "../edge_waf"
+  }
+
+  variables {
+    managed_rules = run.standard.waf_managed_rules
+  }
+
+  assert {
+    condition     = length(aws_wafv2_web_acl.this.rule) == 3
+    error_message = "standard: rate rule and the managed rule groups"
+  }
+}
+
 run "profile_is_validated" {
   command = plan
 
