@@ -15,6 +15,7 @@ Among its output, one line per profile: `lean: 24.61 USD/month fixed` (make cost
 checks read these lines).
 """
 
+# ruff: noqa: E501 (report lines and price bases read better unbroken)
 from __future__ import annotations
 
 import argparse
@@ -149,8 +150,12 @@ def _read_resource(address: str, rtype: str, lines: Iterator[str]) -> Resource:
 
 def plan_output() -> str:
     try:
-        done = subprocess.run(
-            ["bash", str(PLAN_STACK)], capture_output=True, text=True, check=False, cwd=ROOT
+        done = subprocess.run(  # noqa: S603 (our own script, no user input)
+            ["bash", str(PLAN_STACK)],  # noqa: S607 (bash from PATH, like make)
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
         )
     except FileNotFoundError as exc:  # no bash
         raise CostModelError(f"cannot run {PLAN_STACK}: {exc}") from exc
@@ -175,7 +180,16 @@ def profile_resources(runs: dict[str, list[Resource]], profile: str) -> list[Res
 
 def load_prices(path: Path = PRICES) -> dict[str, Any]:
     prices = tomllib.loads(path.read_text())
-    for key in ("region", "date", "hours_per_month", "ec2_hourly", "unit", "free_tier", "assumptions", "types"):
+    for key in (
+        "region",
+        "date",
+        "hours_per_month",
+        "ec2_hourly",
+        "unit",
+        "free_tier",
+        "assumptions",
+        "types",
+    ):
         if key not in prices:
             raise CostModelError(f"{path.name} lacks {key!r}")
     return prices
@@ -210,7 +224,9 @@ class Item:
 def _ec2_hourly(prices: dict[str, Any], instance_type: Any, where: str) -> float:
     table = prices["ec2_hourly"]
     if instance_type not in table:
-        raise CostModelError(f"no hourly price for instance type {instance_type!r} ({where}) in prices.toml")
+        raise CostModelError(
+            f"no hourly price for instance type {instance_type!r} ({where}) in prices.toml"
+        )
     return float(table[instance_type])
 
 
@@ -223,7 +239,9 @@ def _rate_runs_per_month(expression: Any, hours: float) -> float:
     match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", text)
     if not match:
         raise CostModelError(f"cannot count runs of schedule expression {expression!r}")
-    every = int(match.group(1)) * {"minute": 1 / 60, "hour": 1, "day": 24}[match.group(2).rstrip("s")]
+    every = (
+        int(match.group(1)) * {"minute": 1 / 60, "hour": 1, "day": 24}[match.group(2).rstrip("s")]
+    )
     return hours / every
 
 
@@ -243,105 +261,290 @@ def fixed_costs(resources: list[Resource], prices: dict[str, Any]) -> list[Item]
 
     for r in each("aws_instance"):
         itype = r.attrs.get("instance_type")
-        items.append(Item(f"EC2 {itype} ({r.address})", f"{hours:.0f} h x {_ec2_hourly(prices, itype, r.address)}", hours * _ec2_hourly(prices, itype, r.address)))
+        items.append(
+            Item(
+                f"EC2 {itype} ({r.address})",
+                f"{hours:.0f} h x {_ec2_hourly(prices, itype, r.address)}",
+                hours * _ec2_hourly(prices, itype, r.address),
+            )
+        )
         root = r.attrs.get("root_block_device.volume_size") or 8
-        items.append(Item(f"EBS gp3 root {root} GB ({r.address})", f"{root} x {unit['ebs_gp3_gb_month']}", root * unit["ebs_gp3_gb_month"]))
+        items.append(
+            Item(
+                f"EBS gp3 root {root} GB ({r.address})",
+                f"{root} x {unit['ebs_gp3_gb_month']}",
+                root * unit["ebs_gp3_gb_month"],
+            )
+        )
         if r.attrs.get("associate_public_ip_address") is True:
-            items.append(Item(f"public IPv4 ({r.address})", f"{hours:.0f} h x {unit['public_ipv4_hour']}", hours * unit["public_ipv4_hour"]))
+            items.append(
+                Item(
+                    f"public IPv4 ({r.address})",
+                    f"{hours:.0f} h x {unit['public_ipv4_hour']}",
+                    hours * unit["public_ipv4_hour"],
+                )
+            )
     for r in each("aws_ebs_volume"):
         if r.attrs.get("type") not in ("gp3", None):
             raise CostModelError(f"{r.address}: only gp3 volumes are priced")
         size = r.attrs.get("size")
         if not isinstance(size, int):
             raise CostModelError(f"{r.address}: size unknown at plan time")
-        items.append(Item(f"EBS gp3 {size} GB ({r.address})", f"{size} x {unit['ebs_gp3_gb_month']}", size * unit["ebs_gp3_gb_month"]))
+        items.append(
+            Item(
+                f"EBS gp3 {size} GB ({r.address})",
+                f"{size} x {unit['ebs_gp3_gb_month']}",
+                size * unit["ebs_gp3_gb_month"],
+            )
+        )
     for r in each("aws_eip"):
-        items.append(Item(f"public IPv4 ({r.address})", f"{hours:.0f} h x {unit['public_ipv4_hour']}", hours * unit["public_ipv4_hour"]))
+        items.append(
+            Item(
+                f"public IPv4 ({r.address})",
+                f"{hours:.0f} h x {unit['public_ipv4_hour']}",
+                hours * unit["public_ipv4_hour"],
+            )
+        )
     for r in each("aws_nat_gateway"):
-        items.append(Item(f"NAT gateway ({r.address})", f"{hours:.0f} h x {unit['nat_gateway_hour']} (+{unit['nat_gateway_gb']}/GB)", hours * unit["nat_gateway_hour"]))
+        items.append(
+            Item(
+                f"NAT gateway ({r.address})",
+                f"{hours:.0f} h x {unit['nat_gateway_hour']} (+{unit['nat_gateway_gb']}/GB)",
+                hours * unit["nat_gateway_hour"],
+            )
+        )
     for r in each("aws_autoscaling_group"):
         templates = [t for t in by_type.get("aws_launch_template", []) if t.module == r.module]
         if len(templates) != 1:
-            raise CostModelError(f"{r.address}: expected one launch template beside it, found {len(templates)}")
+            raise CostModelError(
+                f"{r.address}: expected one launch template beside it, found {len(templates)}"
+            )
         lt = templates[0]
         count = r.attrs.get("desired_capacity") or r.attrs.get("min_size") or 1
         itype = lt.attrs.get("instance_type")
         hourly = _ec2_hourly(prices, itype, lt.address)
-        items.append(Item(f"EC2 {itype} x{count} ({r.address})", f"{hours:.0f} h x {hourly}", count * hours * hourly))
+        items.append(
+            Item(
+                f"EC2 {itype} x{count} ({r.address})",
+                f"{hours:.0f} h x {hourly}",
+                count * hours * hourly,
+            )
+        )
         size = lt.attrs.get("block_device_mappings.ebs.volume_size") or 8
-        items.append(Item(f"EBS gp3 {size} GB x{count} ({lt.address})", f"{size} x {unit['ebs_gp3_gb_month']}", count * size * unit["ebs_gp3_gb_month"]))
+        items.append(
+            Item(
+                f"EBS gp3 {size} GB x{count} ({lt.address})",
+                f"{size} x {unit['ebs_gp3_gb_month']}",
+                count * size * unit["ebs_gp3_gb_month"],
+            )
+        )
         if lt.attrs.get("network_interfaces.associate_public_ip_address") is True:
-            items.append(Item(f"public IPv4 x{count} ({lt.address})", f"{hours:.0f} h x {unit['public_ipv4_hour']}", count * hours * unit["public_ipv4_hour"]))
+            items.append(
+                Item(
+                    f"public IPv4 x{count} ({lt.address})",
+                    f"{hours:.0f} h x {unit['public_ipv4_hour']}",
+                    count * hours * unit["public_ipv4_hour"],
+                )
+            )
     for r in each("aws_vpc_endpoint"):
         if r.attrs.get("vpc_endpoint_type") == "Interface":
-            items.append(Item(f"interface endpoint ({r.address})", f"1 AZ x {hours:.0f} h x {unit['interface_endpoint_az_hour']}", hours * unit["interface_endpoint_az_hour"]))
+            items.append(
+                Item(
+                    f"interface endpoint ({r.address})",
+                    f"1 AZ x {hours:.0f} h x {unit['interface_endpoint_az_hour']}",
+                    hours * unit["interface_endpoint_az_hour"],
+                )
+            )
     keys = each("aws_kms_key")
     if keys:
-        items.append(Item(f"KMS keys ({len(keys)})", f"{len(keys)} x {unit['kms_key_month']}", len(keys) * unit["kms_key_month"]))
+        items.append(
+            Item(
+                f"KMS keys ({len(keys)})",
+                f"{len(keys)} x {unit['kms_key_month']}",
+                len(keys) * unit["kms_key_month"],
+            )
+        )
     alarms = len(each("aws_cloudwatch_metric_alarm"))
     billed = max(0, alarms - free["cloudwatch_alarms"])
-    items.append(Item(f"CloudWatch alarms ({alarms}, {free['cloudwatch_alarms']} free)", f"{billed} x {unit['cloudwatch_alarm_month']}", billed * unit["cloudwatch_alarm_month"]))
+    items.append(
+        Item(
+            f"CloudWatch alarms ({alarms}, {free['cloudwatch_alarms']} free)",
+            f"{billed} x {unit['cloudwatch_alarm_month']}",
+            billed * unit["cloudwatch_alarm_month"],
+        )
+    )
     metrics = len(published_metric_names())
     billed = max(0, metrics - free["cloudwatch_custom_metrics"])
-    items.append(Item(f"CloudWatch custom metrics ({metrics} EMF names in lambdas/, {free['cloudwatch_custom_metrics']} free)", f"{billed} x {unit['cloudwatch_custom_metric_month']}", billed * unit["cloudwatch_custom_metric_month"]))
+    items.append(
+        Item(
+            f"CloudWatch custom metrics ({metrics} EMF names in lambdas/, {free['cloudwatch_custom_metrics']} free)",
+            f"{billed} x {unit['cloudwatch_custom_metric_month']}",
+            billed * unit["cloudwatch_custom_metric_month"],
+        )
+    )
     dashboards = len(each("aws_cloudwatch_dashboard"))
     billed = max(0, dashboards - free["cloudwatch_dashboards"])
     if dashboards:
-        items.append(Item(f"CloudWatch dashboards ({dashboards}, {free['cloudwatch_dashboards']} free)", f"{billed} x {unit['cloudwatch_dashboard_month']}", billed * unit["cloudwatch_dashboard_month"]))
+        items.append(
+            Item(
+                f"CloudWatch dashboards ({dashboards}, {free['cloudwatch_dashboards']} free)",
+                f"{billed} x {unit['cloudwatch_dashboard_month']}",
+                billed * unit["cloudwatch_dashboard_month"],
+            )
+        )
     for r in each("aws_wafv2_web_acl"):
         rules = r.blocks.get("rule", 0)
-        items.append(Item(f"WAF web ACL with {rules} rule(s) ({r.address})", f"{unit['waf_web_acl_month']} + {rules} x {unit['waf_rule_month']}", unit["waf_web_acl_month"] + rules * unit["waf_rule_month"]))
+        items.append(
+            Item(
+                f"WAF web ACL with {rules} rule(s) ({r.address})",
+                f"{unit['waf_web_acl_month']} + {rules} x {unit['waf_rule_month']}",
+                unit["waf_web_acl_month"] + rules * unit["waf_rule_month"],
+            )
+        )
     for r in each("aws_dlm_lifecycle_policy"):
-        gb = sum(v.attrs.get("size") or 0 for v in by_type.get("aws_ebs_volume", []) if v.module == r.module)
-        gb += sum(i.attrs.get("root_block_device.volume_size") or 0 for i in by_type.get("aws_instance", []) if i.module == r.module)
+        gb = sum(
+            v.attrs.get("size") or 0
+            for v in by_type.get("aws_ebs_volume", [])
+            if v.module == r.module
+        )
+        gb += sum(
+            i.attrs.get("root_block_device.volume_size") or 0
+            for i in by_type.get("aws_instance", [])
+            if i.module == r.module
+        )
         share = assume["snapshot_share_of_volume"]
-        items.append(Item(f"EBS snapshots of {gb} GB ({r.address})", f"{gb} x {share} x {unit['ebs_snapshot_gb_month']}", gb * share * unit["ebs_snapshot_gb_month"]))
+        items.append(
+            Item(
+                f"EBS snapshots of {gb} GB ({r.address})",
+                f"{gb} x {share} x {unit['ebs_snapshot_gb_month']}",
+                gb * share * unit["ebs_snapshot_gb_month"],
+            )
+        )
     flow_logs = each("aws_flow_log")
     if flow_logs:
         gb = len(flow_logs) * assume["flow_log_gb_month"]
-        items.append(Item("VPC flow logs (rejects)", f"{gb} GB x {unit['cloudwatch_logs_ingest_gb']}", gb * unit["cloudwatch_logs_ingest_gb"]))
+        items.append(
+            Item(
+                "VPC flow logs (rejects)",
+                f"{gb} GB x {unit['cloudwatch_logs_ingest_gb']}",
+                gb * unit["cloudwatch_logs_ingest_gb"],
+            )
+        )
     schedules = each("aws_scheduler_schedule")
     if schedules:
-        runs = sum(_rate_runs_per_month(s.attrs.get("schedule_expression"), hours) for s in schedules)
+        runs = sum(
+            _rate_runs_per_month(s.attrs.get("schedule_expression"), hours) for s in schedules
+        )
         gb_s = runs * assume["scheduled_run_seconds"] * assume["scheduled_run_memory_gb"]
         billed_gb_s = max(0.0, gb_s - free["lambda_gb_seconds"])
-        items.append(Item(f"scheduled Lambda runs ({runs:.0f}, {gb_s:.0f} GB-s, {free['lambda_gb_seconds']} free)", f"{billed_gb_s:.0f} GB-s x {unit['lambda_arm64_gb_second']}", billed_gb_s * unit["lambda_arm64_gb_second"]))
+        items.append(
+            Item(
+                f"scheduled Lambda runs ({runs:.0f}, {gb_s:.0f} GB-s, {free['lambda_gb_seconds']} free)",
+                f"{billed_gb_s:.0f} GB-s x {unit['lambda_arm64_gb_second']}",
+                billed_gb_s * unit["lambda_arm64_gb_second"],
+            )
+        )
     budgets = len(each("aws_budgets_budget"))
     billed = max(0, budgets - free["budgets"])
     if budgets:
-        items.append(Item(f"Budgets ({budgets}, {free['budgets']} free)", f"{billed} x {unit['budget_month']}", billed * unit["budget_month"]))
+        items.append(
+            Item(
+                f"Budgets ({budgets}, {free['budgets']} free)",
+                f"{billed} x {unit['budget_month']}",
+                billed * unit["budget_month"],
+            )
+        )
     unpriced = set(prices["types"]["fixed"]) - handled
     if unpriced:
-        raise CostModelError(f"prices.toml lists fixed types cost.py does not price: {sorted(unpriced)}")
+        raise CostModelError(
+            f"prices.toml lists fixed types cost.py does not price: {sorted(unpriced)}"
+        )
     return items
 
 
-def per_million_events(resources: list[Resource], prices: dict[str, Any], events_per_request: float) -> list[Item]:
+def per_million_events(
+    resources: list[Resource], prices: dict[str, Any], events_per_request: float
+) -> list[Item]:
     unit, assume = prices["unit"], prices["assumptions"]
     types = {r.type for r in resources}
     requests = 1e6 / events_per_request
     gb_in = 1e6 * assume["event_bytes"] / 1e9
     items: list[Item] = []
     if "aws_cloudfront_distribution" in types:
-        items.append(Item("CloudFront HTTPS requests + bytes to origin", f"{requests:,.0f} req, {gb_in:.2f} GB", requests / 1e4 * unit["cloudfront_https_request_10k"] + gb_in * unit["cloudfront_to_origin_gb"]))
+        items.append(
+            Item(
+                "CloudFront HTTPS requests + bytes to origin",
+                f"{requests:,.0f} req, {gb_in:.2f} GB",
+                requests / 1e4 * unit["cloudfront_https_request_10k"]
+                + gb_in * unit["cloudfront_to_origin_gb"],
+            )
+        )
     if "aws_wafv2_web_acl" in types:
-        items.append(Item("WAF requests", f"{requests:,.0f} x {unit['waf_request_million']}/M", requests / 1e6 * unit["waf_request_million"]))
+        items.append(
+            Item(
+                "WAF requests",
+                f"{requests:,.0f} x {unit['waf_request_million']}/M",
+                requests / 1e6 * unit["waf_request_million"],
+            )
+        )
     if "aws_apigatewayv2_api" in types:
-        items.append(Item("API Gateway HTTP API", f"{requests:,.0f} x {unit['api_gateway_http_request_million']}/M", requests / 1e6 * unit["api_gateway_http_request_million"]))
-    ingest = [r for r in resources if r.type == "aws_lambda_function" and str(r.attrs.get("function_name", "")).endswith("-ingest")]
+        items.append(
+            Item(
+                "API Gateway HTTP API",
+                f"{requests:,.0f} x {unit['api_gateway_http_request_million']}/M",
+                requests / 1e6 * unit["api_gateway_http_request_million"],
+            )
+        )
+    ingest = [
+        r
+        for r in resources
+        if r.type == "aws_lambda_function"
+        and str(r.attrs.get("function_name", "")).endswith("-ingest")
+    ]
     if ingest:
         memory_gb = (ingest[0].attrs.get("memory_size") or 256) / 1024
         gb_s = requests * assume["ingest_duration_seconds"] * memory_gb
-        items.append(Item(f"ingest Lambda ({memory_gb * 1024:.0f} MB, {assume['ingest_duration_seconds']} s)", f"{requests:,.0f} req + {gb_s:,.0f} GB-s", requests / 1e6 * unit["lambda_request_million"] + gb_s * unit["lambda_arm64_gb_second"]))
+        items.append(
+            Item(
+                f"ingest Lambda ({memory_gb * 1024:.0f} MB, {assume['ingest_duration_seconds']} s)",
+                f"{requests:,.0f} req + {gb_s:,.0f} GB-s",
+                requests / 1e6 * unit["lambda_request_million"]
+                + gb_s * unit["lambda_arm64_gb_second"],
+            )
+        )
     if "aws_s3_bucket" in types:
-        items.append(Item("S3 PUT of raw objects (one per request)", f"{requests:,.0f} x {unit['s3_put_1000']}/1000", requests / 1000 * unit["s3_put_1000"]))
+        items.append(
+            Item(
+                "S3 PUT of raw objects (one per request)",
+                f"{requests:,.0f} x {unit['s3_put_1000']}/1000",
+                requests / 1000 * unit["s3_put_1000"],
+            )
+        )
         reads = requests * assume["s3_reads_per_request"]
-        items.append(Item("S3 GET by the ETL and the compactor", f"{reads:,.0f} x {unit['s3_get_1000']}/1000", reads / 1000 * unit["s3_get_1000"]))
+        items.append(
+            Item(
+                "S3 GET by the ETL and the compactor",
+                f"{reads:,.0f} x {unit['s3_get_1000']}/1000",
+                reads / 1000 * unit["s3_get_1000"],
+            )
+        )
         gb = 1e6 * assume["event_gzip_bytes_in_s3"] / 1e9
-        items.append(Item("S3 storage added (first month, Standard)", f"{gb:.2f} GB x {unit['s3_standard_gb_month']}", gb * unit["s3_standard_gb_month"]))
+        items.append(
+            Item(
+                "S3 storage added (first month, Standard)",
+                f"{gb:.2f} GB x {unit['s3_standard_gb_month']}",
+                gb * unit["s3_standard_gb_month"],
+            )
+        )
     if "aws_cloudwatch_log_group" in types:
         gb = requests * assume["log_bytes_per_request"] / 1e9
-        items.append(Item("CloudWatch Logs (function and access logs)", f"{gb:.2f} GB x {unit['cloudwatch_logs_ingest_gb']}", gb * unit["cloudwatch_logs_ingest_gb"]))
+        items.append(
+            Item(
+                "CloudWatch Logs (function and access logs)",
+                f"{gb:.2f} GB x {unit['cloudwatch_logs_ingest_gb']}",
+                gb * unit["cloudwatch_logs_ingest_gb"],
+            )
+        )
     return items
 
 
@@ -363,7 +566,9 @@ class Report:
         return round(sum(i.usd for i in self.per_million[profile]), 2)
 
 
-def build_report(runs: dict[str, list[Resource]], prices: dict[str, Any], events_per_request: float) -> Report:
+def build_report(
+    runs: dict[str, list[Resource]], prices: dict[str, Any], events_per_request: float
+) -> Report:
     if not events_per_request > 0:
         raise CostModelError(f"--events-per-request must be positive, got {events_per_request}")
     fixed, per_m, budgets = {}, {}, {}
@@ -391,12 +596,28 @@ def markdown(report: Report) -> str:
     ]
     for profile in PROFILES:
         budget = report.budgets[profile]
-        out.append(f"| `{profile}` | {report.total(profile):.2f} | {report.per_million_total(profile):.2f} | {budget:.0f} |" if budget is not None else f"| `{profile}` | {report.total(profile):.2f} | {report.per_million_total(profile):.2f} | - |")
+        out.append(
+            f"| `{profile}` | {report.total(profile):.2f} | {report.per_million_total(profile):.2f} | {budget:.0f} |"
+            if budget is not None
+            else f"| `{profile}` | {report.total(profile):.2f} | {report.per_million_total(profile):.2f} | - |"
+        )
     for profile in PROFILES:
-        out += ["", f"**{profile}**, fixed:", "", "| item | basis | USD/month |", "| --- | --- | ---: |"]
+        out += [
+            "",
+            f"**{profile}**, fixed:",
+            "",
+            "| item | basis | USD/month |",
+            "| --- | --- | ---: |",
+        ]
         out += [f"| {i.what} | {i.basis} | {i.usd:.2f} |" for i in report.fixed[profile]]
         out.append(f"| **total** | | **{report.total(profile):.2f}** |")
-    out += ["", f"Per million events ({report.events_per_request:g} events per request), both profiles:", "", "| item | basis | USD |", "| --- | --- | ---: |"]
+    out += [
+        "",
+        f"Per million events ({report.events_per_request:g} events per request), both profiles:",
+        "",
+        "| item | basis | USD |",
+        "| --- | --- | ---: |",
+    ]
     out += [f"| {i.what} | {i.basis} | {i.usd:.2f} |" for i in report.per_million[PROFILES[0]]]
     out += [f"| **total** | | **{report.per_million_total(PROFILES[0]):.2f}** |", "", DOCS_END]
     return "\n".join(out) + "\n"
@@ -416,24 +637,43 @@ def text_report(report: Report) -> str:
     for profile in PROFILES:
         out.append(f"\n[{profile}] fixed")
         out += [f"  {i.usd:8.2f}  {i.what}  ({i.basis})" for i in report.fixed[profile]]
-        out.append(f"\n[{profile}] per million events at {report.events_per_request:g} events per request")
+        out.append(
+            f"\n[{profile}] per million events at {report.events_per_request:g} events per request"
+        )
         out += [f"  {i.usd:8.2f}  {i.what}  ({i.basis})" for i in report.per_million[profile]]
     out.append("")
     for profile in PROFILES:
         out.append(f"{profile}: {report.total(profile):.2f} USD/month fixed")
     for profile in PROFILES:
         budget = report.budgets[profile]
-        out.append(f"{profile} per million events: {report.per_million_total(profile):.2f} USD at {report.events_per_request:g} events/request; default budget {budget:.0f} USD/month" if budget is not None else f"{profile} per million events: {report.per_million_total(profile):.2f} USD")
+        out.append(
+            f"{profile} per million events: {report.per_million_total(profile):.2f} USD at {report.events_per_request:g} events/request; default budget {budget:.0f} USD/month"
+            if budget is not None
+            else f"{profile} per million events: {report.per_million_total(profile):.2f} USD"
+        )
     return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events-per-request", type=float, default=10.0, help="events the SDK batches per request (default 10)")
-    parser.add_argument("--plan-output", type=Path, help="read a saved plan_stack.sh output instead of running it")
-    parser.add_argument("--save-plan-output", type=Path, help="also write the plan_stack.sh output here")
-    parser.add_argument("--write-docs", type=Path, help="regenerate the cost block of this Markdown file")
-    parser.add_argument("--check-docs", type=Path, help="exit 1 if the cost block of this Markdown file is stale")
+    parser.add_argument(
+        "--events-per-request",
+        type=float,
+        default=10.0,
+        help="events the SDK batches per request (default 10)",
+    )
+    parser.add_argument(
+        "--plan-output", type=Path, help="read a saved plan_stack.sh output instead of running it"
+    )
+    parser.add_argument(
+        "--save-plan-output", type=Path, help="also write the plan_stack.sh output here"
+    )
+    parser.add_argument(
+        "--write-docs", type=Path, help="regenerate the cost block of this Markdown file"
+    )
+    parser.add_argument(
+        "--check-docs", type=Path, help="exit 1 if the cost block of this Markdown file is stale"
+    )
     args = parser.parse_args(argv)
     try:
         text = args.plan_output.read_text() if args.plan_output else plan_output()
@@ -445,8 +685,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.write_docs:
             args.write_docs.write_text(replace_block(args.write_docs.read_text(), block))
             print(f"wrote the cost block of {args.write_docs}")
-        if args.check_docs and replace_block(args.check_docs.read_text(), block) != args.check_docs.read_text():
-            print(f"{args.check_docs}: the cost block is stale; run scripts/cost.py --write-docs {args.check_docs}", file=sys.stderr)
+        if (
+            args.check_docs
+            and replace_block(args.check_docs.read_text(), block) != args.check_docs.read_text()
+        ):
+            print(
+                f"{args.check_docs}: the cost block is stale; run scripts/cost.py --write-docs {args.check_docs}",
+                file=sys.stderr,
+            )
             return 1
     except CostModelError as exc:
         print(f"cost model: {exc}", file=sys.stderr)

@@ -41,7 +41,10 @@ def plan_text(tmp_path_factory: pytest.TempPathFactory) -> str:
     import os
 
     plugin = os.environ.get("TF_PLUGIN_DIR")
-    has_mirror = any((Path(p) / "registry.terraform.io/hashicorp/aws").is_dir() for p in [*PLUGIN_DIRS, *([plugin] if plugin else [])])
+    has_mirror = any(
+        (Path(p) / "registry.terraform.io/hashicorp/aws").is_dir()
+        for p in [*PLUGIN_DIRS, *([plugin] if plugin else [])]
+    )
     if shutil.which("terraform") is None or not has_mirror:
         pytest.skip("NO terraform BINARY OR PROVIDER MIRROR: the cost model cannot plan the stack")
     return cost.plan_output()
@@ -73,14 +76,24 @@ def test_every_planned_type_is_classified_and_profiles_meet_their_targets(report
 def test_no_load_balancer_in_any_profile(runs: dict[str, list[Any]]) -> None:
     for profile in cost.PROFILES:
         types = {r.type for r in cost.profile_resources(runs, profile)}
-        assert not types & {"aws_lb", "aws_alb", "aws_elb", "aws_lb_listener", "aws_lb_target_group"}, profile
+        assert not types & {
+            "aws_lb",
+            "aws_alb",
+            "aws_elb",
+            "aws_lb_listener",
+            "aws_lb_target_group",
+        }, profile
         assert "aws_cloudfront_vpc_origin" in types
 
 
 @pytest.mark.slow
 def test_warehouse_host_has_no_public_ip_in_any_profile(runs: dict[str, list[Any]]) -> None:
     for profile in cost.PROFILES:
-        hosts = [r for r in cost.profile_resources(runs, profile) if r.address == "module.warehouse.aws_instance.this"]
+        hosts = [
+            r
+            for r in cost.profile_resources(runs, profile)
+            if r.address == "module.warehouse.aws_instance.this"
+        ]
         assert len(hosts) == 1 and hosts[0].attrs["associate_public_ip_address"] is False
 
 
@@ -94,8 +107,15 @@ def test_profiles_differ_where_the_issue_says(runs: dict[str, list[Any]]) -> Non
 
     assert count(lean, "aws_kms_key") == 1 and count(standard, "aws_kms_key") == 3
     assert count(lean, "aws_nat_gateway") == 0 and count(lean, "aws_autoscaling_group") == 1
-    assert count(lean, "aws_cloudwatch_metric_alarm") <= 10 < count(standard, "aws_cloudwatch_metric_alarm")
-    waf = {p: [r for r in cost.profile_resources(runs, p) if r.type == "aws_wafv2_web_acl"] for p in cost.PROFILES}
+    assert (
+        count(lean, "aws_cloudwatch_metric_alarm")
+        <= 10
+        < count(standard, "aws_cloudwatch_metric_alarm")
+    )
+    waf = {
+        p: [r for r in cost.profile_resources(runs, p) if r.type == "aws_wafv2_web_acl"]
+        for p in cost.PROFILES
+    }
     assert waf["lean"][0].blocks["rule"] == 1 and waf["standard"][0].blocks["rule"] == 3
     for resources in (lean, standard):
         assert count(resources, "aws_vpc_endpoint") >= 1  # the S3 gateway endpoint
@@ -125,11 +145,15 @@ def test_make_cost_prints_one_line_per_profile(plan_text: str, tmp_path: Path) -
     saved.write_text(plan_text)
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--plan-output", str(saved), "--events-per-request", "20"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     lines = re.findall(r"^(\w+): (\d+\.\d\d) USD/month fixed$", done.stdout, flags=re.M)
     assert [name for name, _ in lines] == list(cost.PROFILES)
-    per_million = dict(re.findall(r"^(\w+) per million events: (\d+\.\d\d) USD", done.stdout, flags=re.M))
+    per_million = dict(
+        re.findall(r"^(\w+) per million events: (\d+\.\d\d) USD", done.stdout, flags=re.M)
+    )
     assert float(per_million["lean"]) < 1.0  # 20 per request halves the S3 PUTs
 
 
@@ -156,14 +180,17 @@ PLAN = """\
 
 def test_unknown_resource_type_stops_the_model() -> None:
     runs = cost.parse_plan(PLAN.format(rtype="aws_lb"))
-    with pytest.raises(cost.CostModelError, match="does not know .*aws_lb"):
+    with pytest.raises(cost.CostModelError, match=r"does not know .*aws_lb"):
         cost.fixed_costs(cost.profile_resources(runs, "lean"), cost.load_prices())
 
 
 def test_parser_reads_nested_blocks_and_skips_maps() -> None:
     runs = cost.parse_plan(PLAN.format(rtype="aws_instance"))
     (instance,) = runs["lean"]
-    assert instance.address == "module.dashboard.aws_instance.this" and instance.module == "module.dashboard"
+    assert (
+        instance.address == "module.dashboard.aws_instance.this"
+        and instance.module == "module.dashboard"
+    )
     assert instance.attrs["instance_type"] == "t4g.small"
     assert instance.attrs["root_block_device.volume_size"] == 12
     assert "Name" not in instance.attrs and runs["standard"] == []

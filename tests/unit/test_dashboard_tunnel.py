@@ -31,7 +31,9 @@ def fake_tools(tmp_path: Path, instance_id: str = "i-0abc123def4567890") -> dict
 
 def test_tunnel_forwards_dashboard_and_postgres_through_ssm(tmp_path: Path) -> None:
     env = fake_tools(tmp_path)
-    done = subprocess.run(["bash", str(SCRIPT), "prod"], env=env, capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        ["bash", str(SCRIPT), "prod"], env=env, capture_output=True, text=True, timeout=30
+    )
     calls = sorted(Path(env["CALLS"]).read_text().splitlines())
     assert done.returncode == 0, done.stderr
     expected = "ssm start-session --target i-0abc123def4567890 --document-name AWS-StartPortForwardingSessionToRemoteHost --parameters host=10.40.128.10,portNumber={},localPortNumber={}"
@@ -40,11 +42,23 @@ def test_tunnel_forwards_dashboard_and_postgres_through_ssm(tmp_path: Path) -> N
 
 
 def test_tunnel_refuses_an_unknown_environment(tmp_path: Path) -> None:
-    done = subprocess.run(["bash", str(SCRIPT), "nowhere"], env=fake_tools(tmp_path), capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        ["bash", str(SCRIPT), "nowhere"],
+        env=fake_tools(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 2 and "no environment nowhere" in done.stderr
 
 
 def test_tunnel_refuses_a_bad_instance_id(tmp_path: Path) -> None:
-    done = subprocess.run(["bash", str(SCRIPT), "prod"], env=fake_tools(tmp_path, instance_id="not-an-id"), capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        ["bash", str(SCRIPT), "prod"],
+        env=fake_tools(tmp_path, instance_id="not-an-id"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 1 and "not an instance id" in done.stderr
     assert not (tmp_path / "calls.log").exists()

@@ -89,6 +89,25 @@ locals {
       period      = 3600
     }
   }
+  # The keys are the resource addresses (dlq_depth["ingest"] ...); the alarm names say
+  # what each queue holds.
+  queue_alarms = {
+    ingest = {
+      queue       = var.ingest_dlq_name
+      alarm_name  = "ingest-dlq-depth"
+      description = "Rejected events (schema, size, enrichment) are waiting in ${var.ingest_dlq_name}. Inspect with `clickstream dlq inspect`; fix the client, then purge or let them expire."
+    }
+    parking = {
+      queue       = var.ingest_parking_queue_name
+      alarm_name  = "ingest-parking-depth"
+      description = "Accepted batches are parked in ${var.ingest_parking_queue_name} because S3 refused writes. Fix S3, then `clickstream dlq replay`; they are kept 14 days."
+    }
+    schedule = {
+      queue       = var.schedule_dlq_name
+      alarm_name  = "schedule-dlq-depth"
+      description = "Scheduled ETL or compactor invocations failed and are waiting in ${var.schedule_dlq_name}. Fix the cause; the next scheduled run catches up."
+    }
+  }
 }
 
 # --- Ingest API ----------------------------------------------------------------
@@ -129,28 +148,10 @@ resource "aws_cloudwatch_metric_alarm" "api_latency" {
   tags                = var.tags
 }
 
-# --- Queues: any message at all is worth a look -----------------------------------
-# The keys are the resource addresses (dlq_depth["ingest"] ...); the alarm names say
-# what each queue holds.
+# --- Queues: any message at all is worth a look (local.queue_alarms) -------------
 
 resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
-  for_each = { for k, v in {
-    ingest = {
-      queue       = var.ingest_dlq_name
-      alarm_name  = "ingest-dlq-depth"
-      description = "Rejected events (schema, size, enrichment) are waiting in ${var.ingest_dlq_name}. Inspect with `clickstream dlq inspect`; fix the client, then purge or let them expire."
-    }
-    parking = {
-      queue       = var.ingest_parking_queue_name
-      alarm_name  = "ingest-parking-depth"
-      description = "Accepted batches are parked in ${var.ingest_parking_queue_name} because S3 refused writes. Fix S3, then `clickstream dlq replay`; they are kept 14 days."
-    }
-    schedule = {
-      queue       = var.schedule_dlq_name
-      alarm_name  = "schedule-dlq-depth"
-      description = "Scheduled ETL or compactor invocations failed and are waiting in ${var.schedule_dlq_name}. Fix the cause; the next scheduled run catches up."
-    }
-  } : k => v if local.full || contains(local.essential_queues, k) }
+  for_each = { for k, v in local.queue_alarms : k => v if local.full || contains(local.essential_queues, k) }
 
   alarm_name          = "${var.name}-${each.value.alarm_name}"
   alarm_description   = each.value.description
