@@ -80,6 +80,7 @@ resource "aws_cloudfront_distribution" "this" {
   #checkov:skip=CKV_AWS_174:TLS 1.2_2021 is set whenever a custom certificate is used; the *.cloudfront.net default certificate cannot carry a minimum protocol version.
   #checkov:skip=CKV_AWS_86:No standard logs: they record viewer IPs, which the platform never stores (docs/deploy.md, "Edge logs").
   #checkov:skip=CKV2_AWS_32:The response headers policy above is attached to the default behaviour; checkov does not follow the reference.
+  #checkov:skip=CKV_AWS_305:No default root object: Shiny answers / itself, and every path goes to the one origin.
   #checkov:skip=CKV2_AWS_42:A custom certificate is used as soon as certificate_arn is set; until then the *.cloudfront.net name serves.
   enabled         = true
   comment         = "${var.name} dashboard (admins only, VPC origin)"

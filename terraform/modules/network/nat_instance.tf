@@ -107,6 +107,7 @@ resource "aws_iam_instance_profile" "nat" {
 }
 
 resource "aws_launch_template" "nat" {
+  #checkov:skip=CKV_AWS_88:A NAT instance needs a public address to reach the internet for the private subnets; it accepts traffic from inside the VPC only.
   count = local.use_nat_instance ? 1 : 0
 
   name_prefix   = "${var.name}-nat-"
