@@ -12,6 +12,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 ENV_DIR="$ROOT/terraform/envs/$ENV_NAME"
 [ -d "$ENV_DIR" ] || { echo "no environment $ENV_NAME (terraform/envs/$ENV_NAME)" >&2; exit 2; }
 TERRAFORM="${TERRAFORM:-terraform}"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build}" # terraform/envs/<env> reads it from the repository's build/
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/edge-package.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
@@ -23,4 +24,4 @@ else
   echo "           building an UNCONFIGURED bundle that answers 503; run make plan/apply again after this apply." >&2
   echo '{}' >"$WORK/config.json"
 fi
-node "$ROOT/lambdas/edge-auth/scripts/build.mjs" --config "$WORK/config.json" --out "$ROOT/build/edge-auth-$ENV_NAME.zip"
+node "$ROOT/lambdas/edge-auth/scripts/build.mjs" --config "$WORK/config.json" --out "$BUILD_DIR/edge-auth-$ENV_NAME.zip"

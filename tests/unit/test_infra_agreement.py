@@ -703,7 +703,8 @@ def test_env_roots_choose_a_profile_dev_lean_prod_standard() -> None:
 
 def test_edge_bundle_paths_are_what_the_package_script_builds() -> None:
     script = (REPO_ROOT / "scripts" / "package-edge-auth.sh").read_text()
-    assert '--out "$ROOT/build/edge-auth-$ENV_NAME.zip"' in script
+    assert 'BUILD_DIR="${BUILD_DIR:-$ROOT/build}"' in script
+    assert '--out "$BUILD_DIR/edge-auth-$ENV_NAME.zip"' in script
     for env_root in ENVS:
         env = env_root.name
         edge = module_call(env_root, "edge_auth")
