@@ -63,7 +63,9 @@ module "platform" {
   monthly_budget_usd        = var.monthly_budget_usd
   secrets_version           = var.secrets_version
   deployment_profile        = var.deployment_profile
-  admin_domain_prefix       = var.admin_domain_prefix
-  admin_emails              = var.admin_emails
-  admin_mfa_configuration   = var.admin_mfa_configuration
+
+  cloudfront_vpc_origin_security_group_id = var.cloudfront_vpc_origin_security_group_id
+  admin_domain_prefix                     = var.admin_domain_prefix
+  admin_emails                            = var.admin_emails
+  admin_mfa_configuration                 = var.admin_mfa_configuration
 }

@@ -91,6 +91,12 @@ variable "monthly_budget_usd" {
   default     = null
 }
 
+variable "cloudfront_vpc_origin_security_group_id" {
+  description = "After the first apply: the CloudFront-VPCOrigins-Service-SG in the stack's VPC, to admit only this account's VPC origins to Nginx instead of CloudFront's whole origin-facing prefix list (docs/deploy.md)."
+  type        = string
+  default     = ""
+}
+
 variable "deployment_profile" {
   description = "lean (a small store, about 25 USD/month fixed) or standard (about 40); docs/deploy.md compares them."
   type        = string

@@ -36,10 +36,11 @@ resource "aws_security_group" "endpoints" {
 
 # --- Dashboard host ----------------------------------------------------------
 
-# The dashboard is reached through a CloudFront VPC origin (modules/dashboard_edge),
-# whose traffic comes from CloudFront's origin-facing prefix list. No CIDR, no public
-# address: the host has neither, and sign-in happens at the edge before any request
-# is forwarded.
+# The dashboard is reached through a CloudFront VPC origin (modules/dashboard_edge).
+# Until the VPC origin exists, the rule admits CloudFront's origin-facing prefix list;
+# once CloudFront has created its CloudFront-VPCOrigins-Service-SG in this VPC, setting
+# cloudfront_vpc_origin_security_group_id narrows it to this account's VPC origins
+# (docs/deploy.md). No CIDR, no public address, and sign-in happens at the edge first.
 resource "aws_vpc_security_group_ingress_rule" "dashboard_from_cloudfront" {
   #checkov:skip=CKV_AWS_260:The source is CloudFront's origin-facing managed prefix list, not 0.0.0.0/0; the host has no public address either.
   security_group_id = aws_security_group.dashboard.id
@@ -47,8 +48,10 @@ resource "aws_vpc_security_group_ingress_rule" "dashboard_from_cloudfront" {
   ip_protocol       = "tcp"
   from_port         = var.dashboard_port
   to_port           = var.dashboard_port
-  prefix_list_id    = data.aws_ec2_managed_prefix_list.cloudfront_origin_facing.id
-  tags              = var.tags
+  prefix_list_id    = var.cloudfront_vpc_origin_security_group_id == "" ? data.aws_ec2_managed_prefix_list.cloudfront_origin_facing.id : null
+
+  referenced_security_group_id = var.cloudfront_vpc_origin_security_group_id == "" ? null : var.cloudfront_vpc_origin_security_group_id
+  tags                         = var.tags
 }
 
 resource "aws_vpc_security_group_egress_rule" "dashboard_to_postgres" {

@@ -98,6 +98,17 @@ variable "dashboard_port" {
   }
 }
 
+variable "cloudfront_vpc_origin_security_group_id" {
+  description = "ID of the CloudFront-VPCOrigins-Service-SG that CloudFront creates in this VPC with the first VPC origin. Empty: Nginx admits CloudFront's origin-facing prefix list; set (after the first apply): only this account's VPC origins."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.cloudfront_vpc_origin_security_group_id == "" || can(regex("^sg-[0-9a-f]{8,17}$", var.cloudfront_vpc_origin_security_group_id))
+    error_message = "cloudfront_vpc_origin_security_group_id must be empty or a security group id."
+  }
+}
+
 variable "postgres_port" {
   description = "PostgreSQL port on the warehouse host."
   type        = number

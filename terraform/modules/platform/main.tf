@@ -54,8 +54,10 @@ module "network" {
   cidr_block                  = var.vpc_cidr
   private_egress              = local.private_egress
   interface_endpoint_az_count = var.interface_endpoint_az_count
-  flow_log_retention_days     = var.log_retention_days
-  tags                        = var.tags
+
+  cloudfront_vpc_origin_security_group_id = var.cloudfront_vpc_origin_security_group_id
+  flow_log_retention_days                 = var.log_retention_days
+  tags                                    = var.tags
 }
 
 module "raw_store" {

@@ -342,6 +342,12 @@ variable "monthly_budget_usd" {
   }
 }
 
+variable "cloudfront_vpc_origin_security_group_id" {
+  description = "After the first apply: the CloudFront-VPCOrigins-Service-SG in the stack's VPC, to admit only this account's VPC origins to Nginx instead of CloudFront's whole origin-facing prefix list (docs/deploy.md)."
+  type        = string
+  default     = ""
+}
+
 variable "deployment_profile" {
   description = "lean (a small store: NAT instance, one KMS key, the essential alarms, a rate-only WAF, t4g.micro; about 25 USD/month fixed) or standard (managed WAF rules, the full alarm set, a key per data class, t4g.small; about 40). `make cost` prints both from the plan."
   type        = string

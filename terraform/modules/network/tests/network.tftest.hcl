@@ -69,6 +69,23 @@ run "dashboard_only_from_cloudfront" {
   }
 }
 
+run "dashboard_narrowed_to_the_vpc_origin_service_group" {
+  command = plan
+
+  variables {
+    cloudfront_vpc_origin_security_group_id = "sg-0123456789abcdef0"
+  }
+
+  assert {
+    condition = (
+      aws_vpc_security_group_ingress_rule.dashboard_from_cloudfront.referenced_security_group_id == "sg-0123456789abcdef0" &&
+      aws_vpc_security_group_ingress_rule.dashboard_from_cloudfront.prefix_list_id == null &&
+      aws_vpc_security_group_ingress_rule.dashboard_from_cloudfront.cidr_ipv4 == null
+    )
+    error_message = "once known, only CloudFront's VPC-origin service group may reach Nginx"
+  }
+}
+
 run "private_subnets_get_no_public_ips" {
   command = plan
 
