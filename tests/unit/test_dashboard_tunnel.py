@@ -23,7 +23,14 @@ def fake_tools(tmp_path: Path, instance_id: str = "i-0abc123def4567890") -> dict
         "  *) exit 1 ;;\n"
         "esac\n"
     )
-    (bin_dir / "aws").write_text(f'#!/bin/sh\necho "$*" >> "{log}"\n')
+    # Each fake session records itself, then stays up until both have started, as real
+    # sessions do; the script closes both as soon as one ends.
+    (bin_dir / "aws").write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> "{log}"\n'
+        "i=0\n"
+        f'while [ "$(wc -l < "{log}")" -lt 2 ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n'
+    )
     for tool in ("terraform", "aws"):
         (bin_dir / tool).chmod(0o755)
     return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(log)}
