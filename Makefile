@@ -19,13 +19,14 @@ APT_PACKAGES := postgresql postgresql-15-hll chromium fonts-liberation util-linu
 # The R Shiny dashboards' packages (also read by Ansible's shiny role).
 APT_PACKAGES += $(shell grep -v '^\s*\#' shiny/apt-packages.txt)
 
-.PHONY: help setup apt venv sdk-deps shiny-deps demo up test test-fast test-python test-sdk test-terraform \
-        lint lint-r screenshots bench plan apply package ansible-venv warehouse test-host clean
+.PHONY: help setup apt venv sdk-deps shiny-deps edge-deps demo up test test-fast test-python test-sdk \
+        test-edge test-terraform lint lint-r screenshots bench plan apply package edge-package \
+        dashboard-tunnel cost ansible-venv warehouse test-host clean
 
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-setup: apt venv sdk-deps shiny-deps ## Install everything the stack and tests need (idempotent).
+setup: apt venv sdk-deps shiny-deps edge-deps ## Install everything the stack and tests need (idempotent).
 
 apt: ## Install missing Debian packages (needs root or sudo).
 	@bash scripts/apt-install.sh $(APT_PACKAGES)
@@ -48,13 +49,16 @@ shiny-deps: ## Vendor the dashboards' plotly.js 2.x and bootstrap-datepicker (sh
 	@command -v npm >/dev/null || bash scripts/apt-install.sh nodejs npm
 	@cd shiny && if [ ! -f node_modules/plotly.js-dist-min/plotly.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
+edge-deps: sdk-deps ## Install the edge sign-in's npm packages from its lock file.
+	@cd lambdas/edge-auth && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
 demo: setup ## Run the whole local stack with simulated shoppers; prints the URLs.
 	$(VENV)/bin/clickstream up --demo --etl-interval 15
 
 up: setup ## Run the local stack without simulated shoppers.
 	$(VENV)/bin/clickstream up
 
-test: setup lint test-python test-sdk test-terraform ## Every test and the linters (what CI runs).
+test: setup lint test-python test-sdk test-edge test-terraform ## Every test and the linters (what CI runs).
 
 test-fast: venv ## Only the fast unit tests.
 	$(VENV)/bin/pytest -q -m "not slow" tests/unit $(PYTEST_ARGS)
@@ -65,14 +69,18 @@ test-python: venv
 test-sdk: sdk-deps
 	cd sdk && npm test
 
+test-edge: edge-deps ## Unit tests of the Lambda@Edge sign-in (node:test).
+	cd lambdas/edge-auth && npm test
+
 test-terraform: ## Offline Terraform checks: fmt, validate, terraform test, checkov.
 	bash terraform/tests/run.sh
 
-lint: venv sdk-deps lint-r ## One lint command for every language.
-	$(VENV)/bin/ruff check lambdas tests bench ansible/tests
-	$(VENV)/bin/ruff format --check lambdas tests bench ansible/tests
-	$(VENV)/bin/mypy lambdas/clickstream
+lint: venv sdk-deps edge-deps lint-r ## One lint command for every language.
+	$(VENV)/bin/ruff check lambdas tests bench ansible/tests scripts/cost.py
+	$(VENV)/bin/ruff format --check lambdas tests bench ansible/tests scripts/cost.py
+	$(VENV)/bin/mypy lambdas/clickstream scripts/cost.py
 	cd sdk && npm run lint
+	cd lambdas/edge-auth && npm run lint
 	@if command -v terraform >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive terraform; \
 	else echo "!!! terraform not found: HCL formatting NOT checked (make test-terraform falls back to parsing)"; fi
 
@@ -91,8 +99,13 @@ bench: venv ## Run the benchmarks (prints rates and ratios).
 package: venv ## Build the Lambda zips for arm64 into build/.
 	bash scripts/package-lambdas.sh
 
-plan: package ## terraform plan for ENV (prod or dev).
-	cd terraform/envs/$(ENV) && terraform init && terraform plan -out=tfplan
+edge-package: edge-deps ## Build build/edge-auth-$(ENV).zip with ENV's admin pool baked in.
+	bash scripts/package-edge-auth.sh $(ENV)
+
+plan: package edge-deps ## terraform plan for ENV (prod or dev).
+	cd terraform/envs/$(ENV) && terraform init
+	bash scripts/package-edge-auth.sh $(ENV)
+	cd terraform/envs/$(ENV) && terraform plan -out=tfplan
 
 apply: ## terraform apply of the plan made by `make plan`.
 	cd terraform/envs/$(ENV) && terraform apply tfplan
@@ -116,6 +129,12 @@ warehouse: ansible-venv shiny-deps ## Configure the warehouse host of ENV over S
 test-host: ansible-venv shiny-deps ## Apply the host playbook to THIS machine twice, testinfra, restore drill (CI only).
 	@mkdir -p build
 	bash ansible/tests/run.sh
+
+dashboard-tunnel: ## Break-glass: SSM port forwards to ENV's dashboard (localhost:8080) and PostgreSQL (localhost:15432).
+	bash scripts/dashboard-tunnel.sh $(ENV)
+
+cost: venv ## Fixed monthly cost per deployment profile and cost per million events, from the plan.
+	$(PY) scripts/cost.py --events-per-request $(or $(EVENTS_PER_REQUEST),10)
 
 clean: ## Remove local state, builds and caches.
 	rm -rf .local build sdk/dist .pytest_cache .hypothesis

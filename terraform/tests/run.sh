@@ -3,7 +3,8 @@
 #   1. terraform fmt -check -recursive
 #   2. terraform init -backend=false -plugin-dir=<mirror> + terraform validate in every
 #      env root and every module
-#   3. terraform test (mock_provider "aws" plan-time tests) in every module with tests/
+#   3. terraform test (mock_provider "aws" plan-time tests) in every module with tests/,
+#      and the whole-stack test per deployment profile (tests/plan_stack.sh)
 #   4. checkov (own virtualenv, --skip-download): zero failed checks
 # Without a terraform binary or provider mirror, step 2-3 fall back LOUDLY to parsing
 # with python-hcl2 and cross-checking references (terraform/tests/hcl_fallback.py).
@@ -77,6 +78,11 @@ if [ -n "$TERRAFORM" ] && [ -n "$PLUGIN_DIR" ]; then
   for dir in "${ENV_DIRS[@]}" "${MODULE_DIRS[@]}"; do
     check_dir "$dir"
   done
+
+  say "terraform test of the whole stack, lean and standard (tests/stack, mock provider)"
+  TF_PLUGIN_DIR="$PLUGIN_DIR" bash "$TF_DIR/tests/plan_stack.sh" >"$WORK/stack.log" 2>&1 ||
+    { cat "$WORK/stack.log"; echo "stack test failed" >&2; exit 1; }
+  grep -E '^  run "|^Success' "$WORK/stack.log"
 else
   [ -z "$TERRAFORM" ] && loud "NO terraform BINARY ON PATH: terraform fmt/validate/test ARE NOT RUNNING." \
     "Falling back to parsing with python-hcl2 and cross-checking references."

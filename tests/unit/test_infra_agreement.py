@@ -410,7 +410,8 @@ def test_custom_metric_alarms_watch_metrics_the_code_publishes() -> None:
     alarms = list(resources(monitoring, "aws_cloudwatch_metric_alarm").values())
     # Same-shaped alarms are one for_each resource over a local map: check its entries.
     occurrence = resource(monitoring, "aws_cloudwatch_metric_alarm", "occurrence")
-    assert expression(occurrence["for_each"]) == "local.occurrence_alarms"
+    # The lean profile's essential set filters the same map.
+    assert expression(occurrence["for_each"]).startswith("{for k, v in local.occurrence_alarms :")
     assert expression(occurrence["namespace"]) == "each.value.namespace"
     assert expression(occurrence["metric_name"]) == "each.value.metric_name"
     alarms += list(locals_of(monitoring)["occurrence_alarms"].values())
@@ -428,7 +429,15 @@ def test_custom_metric_alarms_watch_metrics_the_code_publishes() -> None:
 
 
 def test_prod_runs_at_the_platform_defaults_and_dev_only_cheaper() -> None:
-    operator_inputs = {"source", "web_acl_arn", "project", "environment", "tags"} | {
+    wiring = {
+        "source",
+        "web_acl_arn",
+        "edge_auth_lambda_qualified_arn",
+        "project",
+        "environment",
+        "tags",
+    }
+    operator_inputs = wiring | {
         unquote(key) for item in configuration(ENVS[0]).get("variable", []) for key in item
     }
     prod = {k for k in module_call(TF / "envs" / "prod", "platform") if not k.startswith("__")}
@@ -455,6 +464,13 @@ def test_prod_runs_at_the_platform_defaults_and_dev_only_cheaper() -> None:
         }
         web_acl = module_call(env_root, "platform")["web_acl_arn"]
         assert expression(web_acl) == "module.edge_waf.wafv2_web_acl_arn"
+        edge = module_call(env_root, "edge_auth")
+        assert {expression(k): expression(v) for k, v in edge["providers"].items()} == {
+            "aws": "aws.us_east_1"
+        }
+        assert expression(module_call(env_root, "platform")["edge_auth_lambda_qualified_arn"]) == (
+            "module.edge_auth.lambda_function_qualified_arn"
+        )
 
 
 # --- packaging ------------------------------------------------------------------------------
@@ -513,7 +529,10 @@ def test_parked_batches_and_rejected_events_have_their_own_queues() -> None:
 def test_parking_queue_depth_alarms_to_the_alert_topic() -> None:
     monitoring = MODULES / "monitoring"
     alarm = resource(monitoring, "aws_cloudwatch_metric_alarm", "dlq_depth")
-    queues = {unquote(k): v for k, v in alarm["for_each"].items()}
+    assert expression(alarm["for_each"]).startswith("{for k, v in local.queue_alarms :")
+    queues = {unquote(k): v for k, v in locals_of(monitoring)["queue_alarms"].items()}
+    # Parked batches are data at risk: their alarm is in the lean profile's set too.
+    assert [unquote(q) for q in locals_of(monitoring)["essential_queues"]] == ["parking"]
     assert {"ingest", "parking", "schedule"} <= set(queues)
     assert expression(queues["parking"]["queue"]) == "var.ingest_parking_queue_name"
     assert expression(queues["ingest"]["queue"]) == "var.ingest_dlq_name"
@@ -656,3 +675,62 @@ def test_cloudfront_writes_no_standard_logs() -> None:
     legacy = [r for r in rules if unquote(single(r["filter"]).get("prefix")) == "cloudfront/"]
     assert legacy, "old CloudFront logs in the access-log bucket must expire early"
     assert int(single(legacy[0]["expiration"])["days"]) <= 7
+
+
+# --- dashboard access and deployment profiles (issue 13) -----------------------------
+
+
+def test_no_load_balancer_resource_anywhere() -> None:
+    # The dashboard is a CloudFront VPC origin; nothing listens publicly but CloudFront.
+    load_balancers = {"aws_lb", "aws_alb", "aws_elb", "aws_lb_listener", "aws_lb_target_group"}
+    for directory in [*sorted(p for p in MODULES.iterdir() if p.is_dir()), *ENVS]:
+        declared = {
+            unquote(k) for item in configuration(directory).get("resource", []) for k in item
+        }
+        assert not declared & load_balancers, directory
+
+
+def test_env_roots_choose_a_profile_dev_lean_prod_standard() -> None:
+    assert variable_default(TF / "envs" / "dev", "deployment_profile") == "lean"
+    assert variable_default(TF / "envs" / "prod", "deployment_profile") == "standard"
+    for env_root in ENVS:
+        call = module_call(env_root, "platform")
+        assert expression(call["deployment_profile"]) == "var.deployment_profile"
+        # The WAF's rule groups follow the profile's choice made in modules/platform.
+        waf = module_call(env_root, "edge_waf")
+        assert expression(waf["managed_rules"]) == "module.platform.waf_managed_rules"
+
+
+def test_edge_bundle_paths_are_what_the_package_script_builds() -> None:
+    script = (REPO_ROOT / "scripts" / "package-edge-auth.sh").read_text()
+    assert 'BUILD_DIR="${BUILD_DIR:-$ROOT/build}"' in script
+    assert '--out "$BUILD_DIR/edge-auth-$ENV_NAME.zip"' in script
+    for env_root in ENVS:
+        env = env_root.name
+        edge = module_call(env_root, "edge_auth")
+        assert (
+            unquote(edge["package_path"])
+            == "${path.root}/../../../build/edge-auth-${local.environment}.zip"
+        )
+        assert (
+            unquote(edge["config_path"])
+            == "${path.root}/../../../build/edge-auth-${local.environment}.config.json"
+        )
+        assert unquote(locals_of(env_root)["environment"]) == env
+    # The built entry point is what the function's handler names.
+    function = resource(MODULES / "edge_auth", "aws_lambda_function", "this")
+    assert unquote(function["handler"]) == "index.handler"
+    build = (REPO_ROOT / "lambdas" / "edge-auth" / "scripts" / "build.mjs").read_text()
+    assert "zip([['index.mjs', bundle]])" in build and "export const handler" in build
+
+
+def test_edge_config_fields_are_what_the_bundle_reads() -> None:
+    config = (REPO_ROOT / "lambdas" / "edge-auth" / "src" / "config.mjs").read_text()
+    fields = re.search(r"const FIELDS = \[([^\]]*)\]", config)
+    assert fields
+    expected = set(re.findall(r"'(\w+)'", fields.group(1)))
+    outputs = configuration(MODULES / "admin_auth")["output"]
+    value = next(
+        spec for item in outputs for k, spec in item.items() if unquote(k) == "edge_auth_config"
+    )["value"]
+    assert set(value) == expected

@@ -50,27 +50,21 @@ variable "site_certificate_arn" {
 }
 
 variable "dashboard_domain" {
-  description = "Host name of the dashboard ALB (e.g. analytics.example.com)."
+  description = "Host name of the dashboard's CloudFront distribution (e.g. analytics.example.com)."
   type        = string
   default     = "analytics.example.com"
 }
 
 variable "dashboard_certificate_arn" {
-  description = "Issued ACM certificate for dashboard_domain in var.region; empty lets the stack request one (validated automatically with route53_zone_id)."
+  description = "ACM certificate in us-east-1 for dashboard_domain (CloudFront reads certificates there only). Empty: only the *.cloudfront.net name answers and the sign-in cannot complete."
   type        = string
   default     = ""
 }
 
 variable "route53_zone_id" {
-  description = "Public Route 53 zone of dashboard_domain; empty leaves DNS records to you (outputs list them)."
+  description = "Public Route 53 zone of dashboard_domain; set, the stack creates its A/AAAA aliases. Empty leaves DNS to you (output dashboard_distribution_domain_name)."
   type        = string
   default     = ""
-}
-
-variable "dashboard_allowed_cidrs" {
-  description = "CIDRs that may reach the dashboard ALB; Cognito authenticates everyone regardless."
-  type        = list(string)
-  default     = ["0.0.0.0/0"]
 }
 
 variable "cognito_domain_prefix" {
@@ -80,9 +74,9 @@ variable "cognito_domain_prefix" {
 }
 
 variable "private_egress" {
-  description = "nat, endpoints or both: how private subnets reach AWS APIs (see modules/network and the cost table in docs/deploy.md)."
+  description = "nat_instance, nat_gateway or endpoints: how private subnets reach AWS APIs (modules/network); null keeps the profile's (nat_instance)."
   type        = string
-  default     = "nat"
+  default     = null
 }
 
 variable "alarm_emails" {
@@ -92,9 +86,44 @@ variable "alarm_emails" {
 }
 
 variable "monthly_budget_usd" {
-  description = "Monthly AWS budget (USD) with actual and forecast alerts."
+  description = "Monthly AWS budget (USD) with actual and forecast alerts; null follows deployment_profile (above its fixed cost, see make cost)."
   type        = number
-  default     = 75
+  default     = null
+}
+
+variable "cloudfront_vpc_origin_security_group_id" {
+  description = "After the first apply: the CloudFront-VPCOrigins-Service-SG in the stack's VPC, to admit only this account's VPC origins to Nginx instead of CloudFront's whole origin-facing prefix list (docs/deploy.md)."
+  type        = string
+  default     = ""
+}
+
+variable "deployment_profile" {
+  description = "lean (a small store, about 25 USD/month fixed) or standard (about 40); docs/deploy.md compares them."
+  type        = string
+  default     = "standard"
+
+  validation {
+    condition     = contains(["lean", "standard"], var.deployment_profile)
+    error_message = "deployment_profile must be lean or standard."
+  }
+}
+
+variable "admin_domain_prefix" {
+  description = "Hosted sign-in domain prefix of the admin-only pool; globally unique per region."
+  type        = string
+  default     = "clickstream-prod-admin"
+}
+
+variable "admin_emails" {
+  description = "Dashboard admins created in the admin-only pool (each gets an invitation mail); more with `aws cognito-idp admin-create-user`."
+  type        = list(string)
+  default     = []
+}
+
+variable "admin_mfa_configuration" {
+  description = "OPTIONAL (admins may add an authenticator app) or ON (mandatory)."
+  type        = string
+  default     = "OPTIONAL"
 }
 
 variable "secrets_version" {

@@ -75,39 +75,6 @@ resource "aws_cognito_user_pool_client" "site" {
   }
 }
 
-# The dashboard ALB's authenticate-cognito action is a confidential OAuth client
-# (it needs a secret) with the ALB's fixed callback path.
-resource "aws_cognito_user_pool_client" "dashboard" {
-  name                          = "${var.name}-dashboard"
-  user_pool_id                  = aws_cognito_user_pool.this.id
-  generate_secret               = true
-  explicit_auth_flows           = ["ALLOW_REFRESH_TOKEN_AUTH"]
-  prevent_user_existence_errors = "ENABLED"
-  enable_token_revocation       = true
-
-  allowed_oauth_flows_user_pool_client = true
-  allowed_oauth_flows                  = ["code"]
-  allowed_oauth_scopes                 = ["openid", "email"]
-  supported_identity_providers         = ["COGNITO"]
-  callback_urls                        = ["https://${var.dashboard_domain}/oauth2/idpresponse"]
-  logout_urls                          = ["https://${var.dashboard_domain}/"]
-
-  id_token_validity      = 60
-  access_token_validity  = 60
-  refresh_token_validity = 1
-  token_validity_units {
-    id_token      = "minutes"
-    access_token  = "minutes"
-    refresh_token = "days"
-  }
-}
-
-# Membership is checked by Nginx on the dashboard host from the cognito:groups claim
-# of the x-amzn-oidc-data header the ALB adds (the ALB itself authenticates any user
-# of the pool and cannot filter by group).
-resource "aws_cognito_user_group" "admins" {
-  name         = var.admin_group_name
-  user_pool_id = aws_cognito_user_pool.this.id
-  description  = "May open the analytics dashboard."
-  precedence   = 1
-}
+# No admin group and no dashboard client here any more: anyone may sign up in this
+# pool, so it can never guard the dashboard. Admins live in their own pool
+# (modules/admin_auth) that only operators can add to.

@@ -4,7 +4,7 @@ output "user_pool_id" {
 }
 
 output "user_pool_arn" {
-  description = "ARN of the Cognito user pool (the ALB's authenticate-cognito action)."
+  description = "ARN of the shoppers' Cognito user pool."
   value       = aws_cognito_user_pool.this.arn
 }
 
@@ -21,14 +21,4 @@ output "user_pool_domain" {
 output "user_pool_client_site_id" {
   description = "Public app client of the store (COGNITO_CLIENT_ID of the ingest Lambda)."
   value       = aws_cognito_user_pool_client.site.id
-}
-
-output "user_pool_client_dashboard_id" {
-  description = "Confidential app client the dashboard ALB authenticates with."
-  value       = aws_cognito_user_pool_client.dashboard.id
-}
-
-output "user_group_admins_name" {
-  description = "Name of the Cognito group allowed on the dashboard."
-  value       = aws_cognito_user_group.admins.name
 }

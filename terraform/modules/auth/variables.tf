@@ -37,30 +37,8 @@ variable "site_urls" {
   }
 }
 
-variable "dashboard_domain" {
-  description = "Host name of the dashboard ALB (e.g. analytics.example.com); the ALB's OAuth callback is https://<it>/oauth2/idpresponse."
-  type        = string
-  default     = "analytics.example.com"
-
-  validation {
-    condition     = can(regex("^[a-z0-9.-]+\\.[a-z]{2,}$", var.dashboard_domain))
-    error_message = "dashboard_domain must be a DNS name."
-  }
-}
-
-variable "admin_group_name" {
-  description = "Cognito group whose members may open the dashboard."
-  type        = string
-  default     = "admins"
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.admin_group_name))
-    error_message = "admin_group_name must be 1-128 letters, digits, _ or -."
-  }
-}
-
 variable "password_minimum_length" {
-  description = "Minimum password length for shoppers and admins."
+  description = "Minimum password length for shoppers."
   type        = number
   default     = 12
 

@@ -31,3 +31,9 @@ variable "enable_bot_control" {
   type        = bool
   default     = false
 }
+
+variable "managed_rules" {
+  description = "Add the AWS managed common and known-bad-inputs rule groups (standard profile); false keeps the per-IP rate rule only (lean profile)."
+  type        = bool
+  default     = true
+}

@@ -3,6 +3,15 @@
 
 locals {
   alarm_actions = [aws_sns_topic.this.arn]
+  full          = var.alarm_set == "full"
+
+  # The lean profile keeps the alarms that matter most: data at risk (parked batches,
+  # storage failures), the ingest answering 5xx, the warehouse going stale or down, the
+  # ETL failing. The rest (latency, throttles, duration, quarantine, schedules, the
+  # compactor, rejected-event DLQ) only in the full set. Ten alarms or fewer stay in
+  # CloudWatch's free tier.
+  essential_occurrence = ["ingest_storage_failures", "etl_failed"]
+  essential_queues     = ["parking"]
 
   # Alarms that fire on a single occurrence: the Sum over one period reaching 1, with
   # no data meaning nothing happened. Only what they watch differs.
@@ -80,6 +89,25 @@ locals {
       period      = 3600
     }
   }
+  # The keys are the resource addresses (dlq_depth["ingest"] ...); the alarm names say
+  # what each queue holds.
+  queue_alarms = {
+    ingest = {
+      queue       = var.ingest_dlq_name
+      alarm_name  = "ingest-dlq-depth"
+      description = "Rejected events (schema, size, enrichment) are waiting in ${var.ingest_dlq_name}. Inspect with `clickstream dlq inspect`; fix the client, then purge or let them expire."
+    }
+    parking = {
+      queue       = var.ingest_parking_queue_name
+      alarm_name  = "ingest-parking-depth"
+      description = "Accepted batches are parked in ${var.ingest_parking_queue_name} because S3 refused writes. Fix S3, then `clickstream dlq replay`; they are kept 14 days."
+    }
+    schedule = {
+      queue       = var.schedule_dlq_name
+      alarm_name  = "schedule-dlq-depth"
+      description = "Scheduled ETL or compactor invocations failed and are waiting in ${var.schedule_dlq_name}. Fix the cause; the next scheduled run catches up."
+    }
+  }
 }
 
 # --- Ingest API ----------------------------------------------------------------
@@ -102,6 +130,8 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "api_latency" {
+  count = local.full ? 1 : 0
+
   alarm_name          = "${var.name}-api-latency-p95"
   alarm_description   = "p95 ingest latency is high for 15 minutes (cold starts, S3 or SQS slowness)."
   namespace           = "AWS/ApiGateway"
@@ -118,28 +148,10 @@ resource "aws_cloudwatch_metric_alarm" "api_latency" {
   tags                = var.tags
 }
 
-# --- Queues: any message at all is worth a look -----------------------------------
-# The keys are the resource addresses (dlq_depth["ingest"] ...); the alarm names say
-# what each queue holds.
+# --- Queues: any message at all is worth a look (local.queue_alarms) -------------
 
 resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
-  for_each = {
-    ingest = {
-      queue       = var.ingest_dlq_name
-      alarm_name  = "ingest-dlq-depth"
-      description = "Rejected events (schema, size, enrichment) are waiting in ${var.ingest_dlq_name}. Inspect with `clickstream dlq inspect`; fix the client, then purge or let them expire."
-    }
-    parking = {
-      queue       = var.ingest_parking_queue_name
-      alarm_name  = "ingest-parking-depth"
-      description = "Accepted batches are parked in ${var.ingest_parking_queue_name} because S3 refused writes. Fix S3, then `clickstream dlq replay`; they are kept 14 days."
-    }
-    schedule = {
-      queue       = var.schedule_dlq_name
-      alarm_name  = "schedule-dlq-depth"
-      description = "Scheduled ETL or compactor invocations failed and are waiting in ${var.schedule_dlq_name}. Fix the cause; the next scheduled run catches up."
-    }
-  }
+  for_each = { for k, v in local.queue_alarms : k => v if local.full || contains(local.essential_queues, k) }
 
   alarm_name          = "${var.name}-${each.value.alarm_name}"
   alarm_description   = each.value.description
@@ -160,6 +172,8 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
 # --- ETL -----------------------------------------------------------------------
 
 resource "aws_cloudwatch_metric_alarm" "etl_duration" {
+  count = local.full ? 1 : 0
+
   alarm_name          = "${var.name}-etl-duration"
   alarm_description   = "An ETL run took more than ${floor(var.etl_duration_alarm_ratio * 100)}% of its timeout; the backlog will grow. Raise memory or cadence."
   namespace           = "AWS/Lambda"
@@ -196,18 +210,20 @@ resource "aws_cloudwatch_metric_alarm" "data_freshness" {
 }
 
 # --- Dashboard host ----------------------------------------------------------------
+# Without a load balancer there is no target health; EC2's status checks say whether
+# the host that serves Nginx, Shiny and PostgreSQL is up (free, 5-minute metrics).
 
-resource "aws_cloudwatch_metric_alarm" "dashboard_unhealthy" {
-  alarm_name          = "${var.name}-dashboard-unhealthy"
-  alarm_description   = "The ALB sees no healthy dashboard host (Nginx /healthz failing): Shiny, Nginx or the instance is down."
-  namespace           = "AWS/ApplicationELB"
-  metric_name         = "HealthyHostCount"
-  dimensions          = { LoadBalancer = var.lb_arn_suffix, TargetGroup = var.target_group_arn_suffix }
-  statistic           = "Minimum"
-  period              = 60
-  evaluation_periods  = 5
+resource "aws_cloudwatch_metric_alarm" "warehouse_status_check" {
+  alarm_name          = "${var.name}-warehouse-status-check"
+  alarm_description   = "The warehouse host (PostgreSQL, Nginx, Shiny) fails its EC2 status checks: the dashboard is down and the ETL cannot load. See docs/runbook.md."
+  namespace           = "AWS/EC2"
+  metric_name         = "StatusCheckFailed"
+  dimensions          = { InstanceId = var.warehouse_instance_id }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
   threshold           = 1
-  comparison_operator = "LessThanThreshold"
+  comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "breaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
@@ -217,7 +233,7 @@ resource "aws_cloudwatch_metric_alarm" "dashboard_unhealthy" {
 # --- Any occurrence (occurrence_alarms above) ------------------------------------
 
 resource "aws_cloudwatch_metric_alarm" "occurrence" {
-  for_each = local.occurrence_alarms
+  for_each = { for k, v in local.occurrence_alarms : k => v if local.full || contains(local.essential_occurrence, k) }
 
   alarm_name          = "${var.name}-${each.value.alarm_name}"
   alarm_description   = each.value.description
@@ -233,6 +249,17 @@ resource "aws_cloudwatch_metric_alarm" "occurrence" {
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
   tags                = var.tags
+}
+
+# Addresses these alarms had before the alarm sets.
+moved {
+  from = aws_cloudwatch_metric_alarm.api_latency
+  to   = aws_cloudwatch_metric_alarm.api_latency[0]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.etl_duration
+  to   = aws_cloudwatch_metric_alarm.etl_duration[0]
 }
 
 # Addresses these alarms had as one resource each.

@@ -42,9 +42,9 @@ locals {
       stat    = "Maximum"
     },
     {
-      title   = "Dashboard healthy hosts"
-      metrics = [["AWS/ApplicationELB", "HealthyHostCount", "LoadBalancer", var.lb_arn_suffix, "TargetGroup", var.target_group_arn_suffix]]
-      stat    = "Minimum"
+      title   = "Warehouse host status check failures"
+      metrics = [["AWS/EC2", "StatusCheckFailed", "InstanceId", var.warehouse_instance_id]]
+      stat    = "Maximum"
     },
   ]
 }

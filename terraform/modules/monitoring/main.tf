@@ -7,6 +7,8 @@ data "aws_region" "current" {}
 # A customer-managed key because the AWS-managed aws/sns key cannot be used by
 # CloudWatch alarms or Budgets: their service principals need it in the key policy.
 resource "aws_kms_key" "this" {
+  count = var.create_kms_key ? 1 : 0
+
   description             = "Encrypts the ${var.name} alert topic."
   enable_key_rotation     = true
   deletion_window_in_days = 30
@@ -15,8 +17,25 @@ resource "aws_kms_key" "this" {
 }
 
 resource "aws_kms_alias" "this" {
+  count = var.create_kms_key ? 1 : 0
+
   name          = "alias/${var.name}-alerts"
-  target_key_id = aws_kms_key.this.key_id
+  target_key_id = aws_kms_key.this[0].key_id
+}
+
+# The key of this module's own existed before the stack key could be passed in.
+moved {
+  from = aws_kms_key.this
+  to   = aws_kms_key.this[0]
+}
+
+moved {
+  from = aws_kms_alias.this
+  to   = aws_kms_alias.this[0]
+}
+
+locals {
+  kms_key_arn = var.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
 }
 
 data "aws_iam_policy_document" "kms" {
@@ -46,7 +65,7 @@ data "aws_iam_policy_document" "kms" {
 
 resource "aws_sns_topic" "this" {
   name              = "${var.name}-alerts"
-  kms_master_key_id = aws_kms_key.this.arn
+  kms_master_key_id = local.kms_key_arn
   tags              = var.tags
 }
 

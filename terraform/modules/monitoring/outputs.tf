@@ -13,11 +13,11 @@ output "alarm_names" {
   value = concat(
     [
       aws_cloudwatch_metric_alarm.api_5xx.alarm_name,
-      aws_cloudwatch_metric_alarm.api_latency.alarm_name,
-      aws_cloudwatch_metric_alarm.etl_duration.alarm_name,
       aws_cloudwatch_metric_alarm.data_freshness.alarm_name,
-      aws_cloudwatch_metric_alarm.dashboard_unhealthy.alarm_name,
+      aws_cloudwatch_metric_alarm.warehouse_status_check.alarm_name,
     ],
+    aws_cloudwatch_metric_alarm.api_latency[*].alarm_name,
+    aws_cloudwatch_metric_alarm.etl_duration[*].alarm_name,
     [for a in aws_cloudwatch_metric_alarm.occurrence : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.dlq_depth : a.alarm_name],
   )
@@ -30,5 +30,5 @@ output "budgets_budget_name" {
 
 output "kms_key_arn" {
   description = "KMS key of the alert topic: whoever publishes to the topic needs kms:GenerateDataKey on it."
-  value       = aws_kms_key.this.arn
+  value       = local.kms_key_arn
 }

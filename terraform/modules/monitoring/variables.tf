@@ -102,16 +102,38 @@ variable "schedule_dlq_name" {
   default     = "clickstream-prod-schedule-dlq"
 }
 
-variable "lb_arn_suffix" {
-  description = "ARN suffix of the dashboard ALB."
+variable "warehouse_instance_id" {
+  description = "Warehouse instance whose EC2 status checks stand for the dashboard's health (no load balancer any more)."
   type        = string
-  default     = "app/clickstream-prod-dash/0000000000000000"
+  default     = "i-0123456789abcdef0"
 }
 
-variable "target_group_arn_suffix" {
-  description = "ARN suffix of the dashboard target group."
+variable "alarm_set" {
+  description = "essential (lean profile: the alarms that matter most, within CloudWatch's free ten) or full (standard: every alarm of the proposal's list)."
   type        = string
-  default     = "targetgroup/clickstream-prod-dash/0000000000000000"
+  default     = "full"
+
+  validation {
+    condition     = contains(["essential", "full"], var.alarm_set)
+    error_message = "alarm_set must be essential or full."
+  }
+}
+
+variable "create_kms_key" {
+  description = "Create a KMS key of this module's own (true) or use kms_key_arn, the stack's one key of the lean profile (false). A plain bool so that count is known at plan time."
+  type        = bool
+  default     = true
+}
+
+variable "kms_key_arn" {
+  description = "The stack's one KMS key (lean profile, whose policy lets CloudWatch and Budgets use it) for the alert topic, used when create_kms_key is false."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN or null (used only when create_kms_key is false)."
+  }
 }
 
 variable "api_5xx_threshold" {

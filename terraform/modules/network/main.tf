@@ -11,10 +11,21 @@ data "aws_availability_zones" "available" {
 
 data "aws_region" "current" {}
 
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+# CloudFront's origin-facing addresses, VPC origins included: the only source the
+# dashboard host accepts.
+data "aws_ec2_managed_prefix_list" "cloudfront_origin_facing" {
+  name = "com.amazonaws.global.cloudfront.origin-facing"
+}
+
 locals {
-  azs           = slice(data.aws_availability_zones.available.names, 0, var.az_count)
-  use_nat       = contains(["nat", "both"], var.private_egress)
-  use_endpoints = contains(["endpoints", "both"], var.private_egress)
+  azs              = slice(data.aws_availability_zones.available.names, 0, var.az_count)
+  use_nat_gateway  = var.private_egress == "nat_gateway"
+  use_nat_instance = var.private_egress == "nat_instance"
+  use_endpoints    = var.private_egress == "endpoints"
   # Public /20s first, private /20s after them, so adding an AZ never renumbers existing subnets.
   public_cidrs  = [for i in range(var.az_count) : cidrsubnet(var.cidr_block, 4, i)]
   private_cidrs = [for i in range(var.az_count) : cidrsubnet(var.cidr_block, 4, i + 8)]
@@ -40,7 +51,8 @@ resource "aws_internet_gateway" "this" {
   tags   = merge(var.tags, { Name = var.name })
 }
 
-# Public subnets hold only the ALB and the NAT gateway: nothing gets a public IP by default.
+# Public subnets hold only the NAT (gateway or instance): nothing gets a public IP by
+# default. The VPC still needs its internet gateway for CloudFront VPC origins.
 resource "aws_subnet" "public" {
   count = var.az_count
 
@@ -92,17 +104,18 @@ resource "aws_route_table_association" "private" {
   route_table_id = aws_route_table.private.id
 }
 
-# One NAT gateway, not one per AZ: an AZ outage only delays package installs and the
-# hourly ETL's API calls, which is cheaper to accept than a second 33 USD/month gateway.
+# private_egress = "nat_gateway": one managed NAT gateway, not one per AZ (an AZ outage
+# only delays package installs and the hourly ETL's API calls). 33 USD/month plus
+# 0.045 USD/GB, which is why both profiles default to the NAT instance (nat_instance.tf).
 resource "aws_eip" "nat" {
-  count = local.use_nat ? 1 : 0
+  count = local.use_nat_gateway ? 1 : 0
 
   domain = "vpc"
   tags   = merge(var.tags, { Name = "${var.name}-nat" })
 }
 
 resource "aws_nat_gateway" "this" {
-  count = local.use_nat ? 1 : 0
+  count = local.use_nat_gateway ? 1 : 0
 
   allocation_id = aws_eip.nat[0].id
   subnet_id     = aws_subnet.public[0].id
@@ -112,7 +125,7 @@ resource "aws_nat_gateway" "this" {
 }
 
 resource "aws_route" "private_nat" {
-  count = local.use_nat ? 1 : 0
+  count = local.use_nat_gateway ? 1 : 0
 
   route_table_id         = aws_route_table.private.id
   destination_cidr_block = "0.0.0.0/0"

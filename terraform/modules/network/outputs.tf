@@ -9,7 +9,7 @@ output "vpc_cidr_block" {
 }
 
 output "public_subnet_ids" {
-  description = "Public subnets (ALB and NAT only)."
+  description = "Public subnets (the NAT only)."
   value       = aws_subnet.public[*].id
 }
 
@@ -21,11 +21,6 @@ output "private_subnet_ids" {
 output "private_subnet_cidr_blocks" {
   description = "CIDRs of the private subnets, in AZ order."
   value       = aws_subnet.private[*].cidr_block
-}
-
-output "security_group_alb_id" {
-  description = "Security group of the dashboard ALB."
-  value       = aws_security_group.alb.id
 }
 
 output "security_group_dashboard_id" {
@@ -49,11 +44,21 @@ output "vpc_endpoint_s3_id" {
 }
 
 output "nat_gateway_public_ip" {
-  description = "Public IP of the NAT gateway, or null when private_egress is endpoints."
-  value       = local.use_nat ? aws_eip.nat[0].public_ip : null
+  description = "Public IP of the NAT gateway, or null unless private_egress is nat_gateway (a NAT instance's address changes with each replacement)."
+  value       = local.use_nat_gateway ? aws_eip.nat[0].public_ip : null
+}
+
+output "cloudfront_prefix_list_id" {
+  description = "CloudFront origin-facing managed prefix list the dashboard group admits."
+  value       = data.aws_ec2_managed_prefix_list.cloudfront_origin_facing.id
 }
 
 output "postgres_port" {
   description = "PostgreSQL port the security groups open."
   value       = var.postgres_port
+}
+
+output "dashboard_port" {
+  description = "Port the dashboard group admits from CloudFront (Nginx's listener for the VPC origin)."
+  value       = var.dashboard_port
 }

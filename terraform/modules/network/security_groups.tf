@@ -1,19 +1,12 @@
-# The whole security-group graph of the stack lives here so one file answers
-# "who can reach PostgreSQL?": only the ETL Lambda's group and the dashboard's group.
+# The whole security-group graph of the stack lives here (the NAT instance's own group
+# sits in nat_instance.tf) so one file answers "who can reach PostgreSQL?": only the
+# ETL Lambda's group and the dashboard's group. Nginx is reached by CloudFront only.
 # Nothing allows SSH (port 22) from anywhere: operators use SSM Session Manager.
-
-resource "aws_security_group" "alb" {
-  #checkov:skip=CKV2_AWS_5:Attached to the dashboard ALB (modules/dashboard_access) by the env root; checkov does not follow the module output.
-  name        = "${var.name}-alb"
-  description = "Dashboard ALB: HTTPS (and HTTP redirect) from the allowed CIDRs, forwards to the dashboard host only."
-  vpc_id      = aws_vpc.this.id
-  tags        = merge(var.tags, { Name = "${var.name}-alb" })
-}
 
 resource "aws_security_group" "dashboard" {
   #checkov:skip=CKV2_AWS_5:Attached to the warehouse instance (modules/warehouse), which serves Shiny by the env root; checkov does not follow the module output.
   name        = "${var.name}-dashboard"
-  description = "Shiny behind Nginx: reachable from the ALB only; may read PostgreSQL."
+  description = "Shiny behind Nginx: reachable from CloudFront (VPC origin) only; may read PostgreSQL."
   vpc_id      = aws_vpc.this.id
   tags        = merge(var.tags, { Name = "${var.name}-dashboard" })
 }
@@ -41,64 +34,23 @@ resource "aws_security_group" "endpoints" {
   tags        = merge(var.tags, { Name = "${var.name}-endpoints" })
 }
 
-# --- ALB ---------------------------------------------------------------------
-
-resource "aws_vpc_security_group_ingress_rule" "alb_https" {
-  for_each = toset(var.alb_ingress_cidrs)
-
-  security_group_id = aws_security_group.alb.id
-  description       = "HTTPS to the Cognito-authenticated dashboard"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = each.key
-  tags              = var.tags
-}
-
-resource "aws_vpc_security_group_ingress_rule" "alb_http" {
-  #checkov:skip=CKV_AWS_260:Port 80 on the ALB only answers with a 301 to HTTPS (see dashboard_access); closing it would break typed-in http:// links.
-  for_each = toset(var.alb_ingress_cidrs)
-
-  security_group_id = aws_security_group.alb.id
-  description       = "HTTP, redirected to HTTPS by the listener"
-  ip_protocol       = "tcp"
-  from_port         = 80
-  to_port           = 80
-  cidr_ipv4         = each.key
-  tags              = var.tags
-}
-
-resource "aws_vpc_security_group_egress_rule" "alb_to_dashboard" {
-  security_group_id            = aws_security_group.alb.id
-  description                  = "Forward to Nginx on the dashboard host"
-  ip_protocol                  = "tcp"
-  from_port                    = var.dashboard_port
-  to_port                      = var.dashboard_port
-  referenced_security_group_id = aws_security_group.dashboard.id
-  tags                         = var.tags
-}
-
-# The ALB's authenticate-cognito action calls the Cognito token endpoint from the ALB
-# nodes, which needs outbound HTTPS to the internet.
-resource "aws_vpc_security_group_egress_rule" "alb_to_cognito" {
-  security_group_id = aws_security_group.alb.id
-  description       = "Cognito token endpoint for authenticate-cognito"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = "0.0.0.0/0"
-  tags              = var.tags
-}
-
 # --- Dashboard host ----------------------------------------------------------
 
-resource "aws_vpc_security_group_ingress_rule" "dashboard_from_alb" {
-  security_group_id            = aws_security_group.dashboard.id
-  description                  = "Nginx from the ALB only"
-  ip_protocol                  = "tcp"
-  from_port                    = var.dashboard_port
-  to_port                      = var.dashboard_port
-  referenced_security_group_id = aws_security_group.alb.id
+# The dashboard is reached through a CloudFront VPC origin (modules/dashboard_edge).
+# Until the VPC origin exists, the rule admits CloudFront's origin-facing prefix list;
+# once CloudFront has created its CloudFront-VPCOrigins-Service-SG in this VPC, setting
+# cloudfront_vpc_origin_security_group_id narrows it to this account's VPC origins
+# (docs/deploy.md). No CIDR, no public address, and sign-in happens at the edge first.
+resource "aws_vpc_security_group_ingress_rule" "dashboard_from_cloudfront" {
+  #checkov:skip=CKV_AWS_260:The source is CloudFront's origin-facing managed prefix list, not 0.0.0.0/0; the host has no public address either.
+  security_group_id = aws_security_group.dashboard.id
+  description       = "Nginx from CloudFront's VPC origin only"
+  ip_protocol       = "tcp"
+  from_port         = var.dashboard_port
+  to_port           = var.dashboard_port
+  prefix_list_id    = var.cloudfront_vpc_origin_security_group_id == "" ? data.aws_ec2_managed_prefix_list.cloudfront_origin_facing.id : null
+
+  referenced_security_group_id = var.cloudfront_vpc_origin_security_group_id == "" ? null : var.cloudfront_vpc_origin_security_group_id
   tags                         = var.tags
 }
 
@@ -183,7 +135,7 @@ resource "aws_vpc_security_group_egress_rule" "etl_to_nat" {
   count = local.use_endpoints ? 0 : 1
 
   security_group_id = aws_security_group.etl.id
-  description       = "SSM, SNS and CloudWatch APIs through the NAT gateway"
+  description       = "SSM, SNS and CloudWatch APIs through the NAT"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443

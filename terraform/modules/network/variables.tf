@@ -27,7 +27,7 @@ variable "cidr_block" {
 }
 
 variable "az_count" {
-  description = "Availability zones to spread subnets over. The ALB needs at least two."
+  description = "Availability zones to spread subnets over (the ETL Lambda runs in every private one)."
   type        = number
   default     = 2
 
@@ -40,17 +40,28 @@ variable "az_count" {
 variable "private_egress" {
   description = <<-EOT
     How private subnets reach AWS APIs and the internet.
-    "nat": one NAT gateway (about 33 USD/month plus 0.045 USD/GB); the warehouse can also reach Debian mirrors for package installs.
+    "nat_instance": a self-healing t4g.nano NAT instance (about 7 USD/month with its public IPv4 address); both deployment profiles use it.
+    "nat_gateway": one managed NAT gateway (about 37 USD/month with its address, plus 0.045 USD/GB).
     "endpoints": interface endpoints for SSM, SSM messages, EC2 messages, Logs, SQS, SNS and CloudWatch (about 7.3 USD/month each per AZ) and no internet route at all; packages must come from a baked AMI or an S3 mirror.
-    "both": NAT plus endpoints (API traffic stays on the AWS network, packages through NAT).
-    The S3 gateway endpoint is always created: it is free and keeps raw-bucket reads off the NAT's per-GB charge.
+    The S3 gateway endpoint is always created: it is free and keeps raw-bucket reads off the NAT.
   EOT
   type        = string
-  default     = "nat"
+  default     = "nat_instance"
 
   validation {
-    condition     = contains(["nat", "endpoints", "both"], var.private_egress)
-    error_message = "private_egress must be one of nat, endpoints, both."
+    condition     = contains(["nat_instance", "nat_gateway", "endpoints"], var.private_egress)
+    error_message = "private_egress must be one of nat_instance, nat_gateway, endpoints."
+  }
+}
+
+variable "nat_instance_type" {
+  description = "Instance type of the NAT instance (Graviton, like its Amazon Linux 2023 arm64 image)."
+  type        = string
+  default     = "t4g.nano"
+
+  validation {
+    condition     = can(regex("^[a-z][0-9]+g[a-z]*\\.[a-z0-9]+$", var.nat_instance_type))
+    error_message = "nat_instance_type must be a Graviton type such as t4g.nano."
   }
 }
 
@@ -76,25 +87,25 @@ variable "interface_endpoint_services" {
   }
 }
 
-variable "alb_ingress_cidrs" {
-  description = "IPv4 CIDRs allowed to reach the dashboard ALB on 443 (and 80, which only redirects). Narrow it to an office or VPN range where possible; Cognito guards it either way."
-  type        = list(string)
-  default     = ["0.0.0.0/0"]
-
-  validation {
-    condition     = length(var.alb_ingress_cidrs) > 0 && alltrue([for c in var.alb_ingress_cidrs : can(cidrhost(c, 0))])
-    error_message = "alb_ingress_cidrs must be a non-empty list of valid IPv4 CIDRs."
-  }
-}
-
 variable "dashboard_port" {
-  description = "Port Nginx listens on the warehouse host for the ALB (TLS between ALB and host)."
+  description = "Port Nginx listens on for CloudFront's VPC origin (modules/dashboard_edge uses the same port)."
   type        = number
-  default     = 443
+  default     = 80
 
   validation {
     condition     = var.dashboard_port > 0 && var.dashboard_port < 65536 && var.dashboard_port != 5432 && var.dashboard_port != 22
     error_message = "dashboard_port must be a valid TCP port other than 22 and 5432."
+  }
+}
+
+variable "cloudfront_vpc_origin_security_group_id" {
+  description = "ID of the CloudFront-VPCOrigins-Service-SG that CloudFront creates in this VPC with the first VPC origin. Empty: Nginx admits CloudFront's origin-facing prefix list; set (after the first apply): only this account's VPC origins."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.cloudfront_vpc_origin_security_group_id == "" || can(regex("^sg-[0-9a-f]{8,17}$", var.cloudfront_vpc_origin_security_group_id))
+    error_message = "cloudfront_vpc_origin_security_group_id must be empty or a security group id."
   }
 }
 

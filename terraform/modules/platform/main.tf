@@ -12,6 +12,39 @@ locals {
   # Fixed address inside the first private subnet, so the ETL's DSN survives an
   # instance replacement.
   warehouse_ip = cidrhost(module.network.private_subnet_cidr_blocks[0], 10)
+
+  # deployment_profile: what a small store can afford (lean) or the full baseline
+  # (standard). Both keep the private warehouse subnet, the S3 gateway endpoint, no
+  # SSH, encryption at rest and backups; scripts/cost.py prices each one from the plan.
+  profiles = {
+    lean = {
+      private_egress           = "nat_instance"
+      stack_key                = true # one KMS key for the whole stack
+      alarm_set                = "essential"
+      waf_managed_rules        = false # the per-IP rate rule only
+      warehouse_instance_type  = "t4g.micro"
+      warehouse_root_gb        = 10
+      warehouse_data_volume_gb = 10 # over a year of a small store (~0.5 GB per million events); gp3 grows online
+      monthly_budget_usd       = 35
+    }
+    standard = {
+      private_egress           = "nat_instance" # self-healing; nat_gateway on request
+      stack_key                = false          # a key per data class
+      alarm_set                = "full"
+      waf_managed_rules        = true
+      warehouse_instance_type  = "t4g.small"
+      warehouse_root_gb        = 20
+      warehouse_data_volume_gb = 50
+      monthly_budget_usd       = 60
+    }
+  }
+  profile = local.profiles[var.deployment_profile]
+
+  private_egress           = coalesce(var.private_egress, local.profile.private_egress)
+  warehouse_instance_type  = coalesce(var.warehouse_instance_type, local.profile.warehouse_instance_type)
+  warehouse_data_volume_gb = coalesce(var.warehouse_data_volume_gb, local.profile.warehouse_data_volume_gb)
+  monthly_budget_usd       = coalesce(var.monthly_budget_usd, local.profile.monthly_budget_usd)
+  stack_kms_key_arn        = local.profile.stack_key ? module.raw_store.kms_key_arn : null
 }
 
 module "network" {
@@ -19,11 +52,12 @@ module "network" {
 
   name                        = local.name
   cidr_block                  = var.vpc_cidr
-  private_egress              = var.private_egress
+  private_egress              = local.private_egress
   interface_endpoint_az_count = var.interface_endpoint_az_count
-  alb_ingress_cidrs           = var.dashboard_allowed_cidrs
-  flow_log_retention_days     = var.log_retention_days
-  tags                        = var.tags
+
+  cloudfront_vpc_origin_security_group_id = var.cloudfront_vpc_origin_security_group_id
+  flow_log_retention_days                 = var.log_retention_days
+  tags                                    = var.tags
 }
 
 module "raw_store" {
@@ -33,6 +67,7 @@ module "raw_store" {
   transition_ia_days      = var.raw_transition_ia_days
   transition_glacier_days = var.raw_transition_glacier_days
   expiration_days         = var.raw_expiration_days
+  stack_key               = local.profile.stack_key
   force_destroy           = var.force_destroy
   tags                    = var.tags
 }
@@ -53,7 +88,6 @@ module "auth" {
   name                   = local.name
   domain_prefix          = var.cognito_domain_prefix
   site_urls              = local.site_origins
-  dashboard_domain       = var.dashboard_domain
   advanced_security_mode = var.cognito_advanced_security_mode
   deletion_protection    = !var.force_destroy
   tags                   = var.tags
@@ -112,10 +146,12 @@ module "monitoring" {
   compact_function_name       = module.etl.lambda_function_compact_name
   schedule_group_name         = module.etl.scheduler_schedule_group_name
   schedule_dlq_name           = module.etl.sqs_queue_schedule_dlq_name
-  lb_arn_suffix               = module.dashboard_access.lb_arn_suffix
-  target_group_arn_suffix     = module.dashboard_access.lb_target_group_arn_suffix
+  warehouse_instance_id       = module.warehouse.instance_id
+  alarm_set                   = local.profile.alarm_set
+  create_kms_key              = !local.profile.stack_key
+  kms_key_arn                 = local.stack_kms_key_arn
   freshness_threshold_minutes = var.freshness_threshold_minutes
-  monthly_budget_usd          = var.monthly_budget_usd
+  monthly_budget_usd          = local.monthly_budget_usd
   tags                        = var.tags
 }
 
@@ -144,35 +180,53 @@ module "warehouse" {
 
   name                  = local.name
   os                    = var.warehouse_os
-  instance_type         = var.warehouse_instance_type
+  instance_type         = local.warehouse_instance_type
   subnet_id             = module.network.private_subnet_ids[0]
   private_ip            = local.warehouse_ip
   security_group_ids    = [module.network.security_group_warehouse_id, module.network.security_group_dashboard_id]
-  data_volume_size_gb   = var.warehouse_data_volume_gb
+  create_kms_key        = !local.profile.stack_key
+  kms_key_arn           = local.stack_kms_key_arn
+  root_volume_size_gb   = local.profile.warehouse_root_gb
+  data_volume_size_gb   = local.warehouse_data_volume_gb
   snapshot_retain_count = var.snapshot_retain_count
   access_log_bucket_id  = module.raw_store.access_log_bucket_id
   log_retention_days    = var.log_retention_days
+  dashboard_port        = module.network.dashboard_port
   force_destroy         = var.force_destroy
   tags                  = var.tags
 }
 
-module "dashboard_access" {
-  source = "../dashboard_access"
+# The admins' own pool: no self sign-up, MFA available, its hosted sign-in domain and
+# the app client the Lambda@Edge function signs in with.
+module "admin_auth" {
+  source = "../admin_auth"
 
-  name                        = local.name
-  domain_name                 = var.dashboard_domain
-  certificate_arn             = var.dashboard_certificate_arn
-  route53_zone_id             = var.route53_zone_id
-  vpc_id                      = module.network.vpc_id
-  public_subnet_ids           = module.network.public_subnet_ids
-  security_group_id           = module.network.security_group_alb_id
-  target_instance_id          = module.warehouse.instance_id
-  cognito_user_pool_arn       = module.auth.user_pool_arn
-  cognito_user_pool_client_id = module.auth.user_pool_client_dashboard_id
-  cognito_user_pool_domain    = module.auth.user_pool_domain
-  access_log_bucket_id        = module.raw_store.access_log_bucket_id
-  deletion_protection         = !var.force_destroy
-  tags                        = var.tags
+  name                = local.name
+  domain_prefix       = var.admin_domain_prefix
+  dashboard_domain    = var.dashboard_domain
+  admin_emails        = var.admin_emails
+  mfa_configuration   = var.admin_mfa_configuration
+  deletion_protection = !var.force_destroy
+  tags                = var.tags
+}
+
+# The dashboard without a load balancer: CloudFront, a VPC origin to Nginx on the
+# warehouse host, the edge sign-in (modules/edge_auth, created by the env root in
+# us-east-1) on every viewer request, and the store's web ACL.
+module "dashboard_edge" {
+  source = "../dashboard_edge"
+
+  name                           = local.name
+  domain_name                    = var.dashboard_domain
+  certificate_arn                = var.dashboard_certificate_arn
+  route53_zone_id                = var.route53_zone_id
+  instance_id                    = module.warehouse.instance_id
+  instance_private_ip            = local.warehouse_ip
+  origin_port                    = module.network.dashboard_port
+  edge_auth_lambda_qualified_arn = var.edge_auth_lambda_qualified_arn
+  web_acl_arn                    = var.web_acl_arn
+  price_class                    = var.cloudfront_price_class
+  tags                           = var.tags
 }
 
 module "lake" {

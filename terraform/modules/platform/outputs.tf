@@ -44,7 +44,7 @@ output "origin_verify_parameter_name" {
 }
 
 output "cognito_user_pool_id" {
-  description = "User pool of shoppers and admins."
+  description = "User pool of the store's shoppers."
   value       = module.auth.user_pool_id
 }
 
@@ -53,24 +53,39 @@ output "cognito_site_client_id" {
   value       = module.auth.user_pool_client_site_id
 }
 
-output "cognito_admin_group" {
-  description = "Group whose members may open the dashboard."
-  value       = module.auth.user_group_admins_name
+output "admin_user_pool_id" {
+  description = "Admin-only user pool of the dashboard (aws cognito-idp admin-create-user --user-pool-id <it>)."
+  value       = module.admin_auth.user_pool_id
+}
+
+output "edge_auth_config" {
+  description = "Configuration `make edge-package` bakes into the Lambda@Edge bundle."
+  value       = module.admin_auth.edge_auth_config
 }
 
 output "dashboard_url" {
-  description = "URL of the Cognito-protected dashboard."
-  value       = module.dashboard_access.dashboard_url
+  description = "URL of the admin-only dashboard."
+  value       = module.dashboard_edge.dashboard_url
 }
 
-output "dashboard_lb_dns_name" {
-  description = "ALB name to point the dashboard's DNS at (when Route 53 is not managed here)."
-  value       = module.dashboard_access.lb_dns_name
+output "dashboard_distribution_domain_name" {
+  description = "CloudFront name to point the dashboard's DNS at (when Route 53 is not managed here)."
+  value       = module.dashboard_edge.cloudfront_distribution_domain_name
 }
 
-output "dashboard_certificate_validation_records" {
-  description = "DNS records that validate the dashboard certificate, when you manage DNS yourself."
-  value       = module.dashboard_access.acm_certificate_validation_records
+output "deployment_profile" {
+  description = "The profile this stack runs (lean or standard)."
+  value       = var.deployment_profile
+}
+
+output "waf_managed_rules" {
+  description = "Whether the profile wants the AWS managed WAF rule groups (the env root passes it to edge_waf)."
+  value       = local.profile.waf_managed_rules
+}
+
+output "monthly_budget_usd" {
+  description = "Monthly budget in force (the profile's default unless set)."
+  value       = local.monthly_budget_usd
 }
 
 output "warehouse_instance_id" {

@@ -55,7 +55,7 @@ variable "site_certificate_arn" {
 }
 
 variable "dashboard_domain" {
-  description = "Host name of the dashboard ALB (e.g. analytics.example.com)."
+  description = "Host name of the dashboard's CloudFront distribution (e.g. analytics.example.com); the admin sign-in's callback is https://<it>."
   type        = string
   default     = "analytics.example.com"
 
@@ -66,26 +66,15 @@ variable "dashboard_domain" {
 }
 
 variable "dashboard_certificate_arn" {
-  description = "Issued ACM certificate for dashboard_domain in var.region; empty lets the stack request one (validated automatically with route53_zone_id)."
+  description = "ACM certificate in us-east-1 for dashboard_domain (CloudFront reads certificates there only). Empty: the distribution answers only on its *.cloudfront.net name and the sign-in cannot complete."
   type        = string
   default     = ""
 }
 
 variable "route53_zone_id" {
-  description = "Public Route 53 zone of dashboard_domain; empty leaves DNS records to you (outputs list them)."
+  description = "Public Route 53 zone of dashboard_domain; set, the stack creates its A/AAAA aliases. Empty leaves DNS records to you (output dashboard_distribution_domain_name)."
   type        = string
   default     = ""
-}
-
-variable "dashboard_allowed_cidrs" {
-  description = "CIDRs that may reach the dashboard ALB; Cognito authenticates everyone regardless."
-  type        = list(string)
-  default     = ["0.0.0.0/0"]
-
-  validation {
-    condition     = alltrue([for c in var.dashboard_allowed_cidrs : can(cidrhost(c, 0))])
-    error_message = "dashboard_allowed_cidrs must be IPv4 CIDRs."
-  }
 }
 
 variable "cognito_domain_prefix" {
@@ -122,13 +111,13 @@ variable "vpc_cidr" {
 }
 
 variable "private_egress" {
-  description = "nat, endpoints or both: how private subnets reach AWS APIs (see modules/network and the cost table in docs/deploy.md)."
+  description = "nat_instance, nat_gateway or endpoints: how private subnets reach AWS APIs (modules/network). null: the profile's choice (nat_instance in both)."
   type        = string
-  default     = "nat"
+  default     = null
 
   validation {
-    condition     = contains(["nat", "endpoints", "both"], var.private_egress)
-    error_message = "private_egress must be nat, endpoints or both."
+    condition     = var.private_egress == null || contains(["nat_instance", "nat_gateway", "endpoints"], coalesce(var.private_egress, "nat_instance"))
+    error_message = "private_egress must be nat_instance, nat_gateway, endpoints or null."
   }
 }
 
@@ -221,7 +210,7 @@ variable "api_throttling_burst_limit" {
 }
 
 variable "web_acl_arn" {
-  description = "CloudFront-scope WAF web ACL of the store distribution (modules/edge_waf, created by the env root with its us-east-1 provider)."
+  description = "CloudFront-scope WAF web ACL of the store and dashboard distributions (modules/edge_waf, created by the env root with its us-east-1 provider)."
   type        = string
   default     = null
 }
@@ -282,23 +271,23 @@ variable "warehouse_os" {
 }
 
 variable "warehouse_instance_type" {
-  description = "Warehouse instance type (Graviton)."
+  description = "Warehouse instance type (Graviton); null: the profile's (lean t4g.micro, standard t4g.small)."
   type        = string
-  default     = "t4g.small"
+  default     = null
 
   validation {
-    condition     = can(regex("^[a-z][0-9]+g[a-z]*\\.[a-z0-9]+$", var.warehouse_instance_type))
+    condition     = var.warehouse_instance_type == null || can(regex("^[a-z][0-9]+g[a-z]*\\.[a-z0-9]+$", coalesce(var.warehouse_instance_type, "t4g.small")))
     error_message = "warehouse_instance_type must be a Graviton type such as t4g.small."
   }
 }
 
 variable "warehouse_data_volume_gb" {
-  description = "PostgreSQL data volume size (GiB)."
+  description = "PostgreSQL data volume size (GiB); null: the profile's (lean 10, standard 50)."
   type        = number
-  default     = 50
+  default     = null
 
   validation {
-    condition     = var.warehouse_data_volume_gb >= 10
+    condition     = var.warehouse_data_volume_gb == null || coalesce(var.warehouse_data_volume_gb, 10) >= 10
     error_message = "warehouse_data_volume_gb must be at least 10."
   }
 }
@@ -343,18 +332,69 @@ variable "alarm_emails" {
 }
 
 variable "monthly_budget_usd" {
-  description = "Monthly AWS budget (USD) with actual and forecast alerts."
+  description = "Monthly AWS budget (USD) with actual and forecast alerts; null: the profile's, set above its fixed cost (make cost): lean 35, standard 60."
   type        = number
-  default     = 75
+  default     = null
 
   validation {
-    condition     = var.monthly_budget_usd > 0
+    condition     = var.monthly_budget_usd == null || coalesce(var.monthly_budget_usd, 1) > 0
     error_message = "monthly_budget_usd must be positive."
   }
 }
 
+variable "cloudfront_vpc_origin_security_group_id" {
+  description = "After the first apply: the CloudFront-VPCOrigins-Service-SG in the stack's VPC, to admit only this account's VPC origins to Nginx instead of CloudFront's whole origin-facing prefix list (docs/deploy.md)."
+  type        = string
+  default     = ""
+}
+
+variable "deployment_profile" {
+  description = "lean (a small store: NAT instance, one KMS key, the essential alarms, a rate-only WAF, t4g.micro; about 25 USD/month fixed) or standard (managed WAF rules, the full alarm set, a key per data class, t4g.small; about 40). `make cost` prints both from the plan."
+  type        = string
+  default     = "standard"
+
+  validation {
+    condition     = contains(["lean", "standard"], var.deployment_profile)
+    error_message = "deployment_profile must be lean or standard."
+  }
+}
+
+variable "admin_domain_prefix" {
+  description = "Hosted sign-in domain prefix of the admin pool; globally unique per region, different from cognito_domain_prefix."
+  type        = string
+  default     = "clickstream-prod-admin"
+
+  validation {
+    condition     = can(regex("^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$", var.admin_domain_prefix))
+    error_message = "admin_domain_prefix must be 3-63 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "admin_emails" {
+  description = "Dashboard admins Terraform creates in the admin-only pool (each gets an invitation mail)."
+  type        = list(string)
+  default     = []
+}
+
+variable "admin_mfa_configuration" {
+  description = "OPTIONAL (admins may add an authenticator app) or ON (mandatory)."
+  type        = string
+  default     = "OPTIONAL"
+
+  validation {
+    condition     = contains(["OPTIONAL", "ON"], var.admin_mfa_configuration)
+    error_message = "admin_mfa_configuration must be OPTIONAL or ON."
+  }
+}
+
+variable "edge_auth_lambda_qualified_arn" {
+  description = "Published version of the Lambda@Edge sign-in (modules/edge_auth, created by the env root with its us-east-1 provider)."
+  type        = string
+  default     = "arn:aws:lambda:us-east-1:000000000000:function:clickstream-prod-edge-auth:1"
+}
+
 variable "force_destroy" {
-  description = "Let terraform destroy remove non-empty buckets, the user pool and the ALB (and drop deletion protection). Never in prod; envs/dev sets true."
+  description = "Let terraform destroy remove non-empty buckets and the user pools (and drop deletion protection). Never in prod; envs/dev sets true."
   type        = bool
   default     = false
 }

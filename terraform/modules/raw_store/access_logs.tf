@@ -20,7 +20,7 @@ resource "aws_s3_bucket_public_access_block" "access_logs" {
 }
 
 # Every delivery into this bucket is authorised by its bucket policy (S3 server access
-# logs, ALB logs), so ACLs are disabled. CloudFront standard logs, the one delivery that
+# logs), so ACLs are disabled. CloudFront standard logs, the one delivery that
 # needed an ACL grant, are no longer written (they held client IPs and query strings).
 resource "aws_s3_bucket_ownership_controls" "access_logs" {
   bucket = aws_s3_bucket.access_logs.id
@@ -123,31 +123,7 @@ data "aws_iam_policy_document" "access_logs_bucket" {
       values   = [data.aws_caller_identity.current.account_id]
     }
   }
-
-  # ALB access logs: the regional ELB account in older regions, the log-delivery
-  # service principal in regions opened since 2022.
-  statement {
-    sid       = "AlbAccessLogDelivery"
-    actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.access_logs.arn}/alb/*"]
-    principals {
-      type        = "AWS"
-      identifiers = [data.aws_elb_service_account.this.arn]
-    }
-  }
-
-  statement {
-    sid       = "AlbAccessLogDeliveryService"
-    actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.access_logs.arn}/alb/*"]
-    principals {
-      type        = "Service"
-      identifiers = ["logdelivery.elasticloadbalancing.amazonaws.com"]
-    }
-  }
 }
-
-data "aws_elb_service_account" "this" {}
 
 resource "aws_s3_bucket_policy" "access_logs" {
   bucket = aws_s3_bucket.access_logs.id

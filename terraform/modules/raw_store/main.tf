@@ -10,7 +10,7 @@ locals {
 }
 
 resource "aws_kms_key" "this" {
-  description             = "Encrypts the ${local.bucket_name} raw clickstream bucket."
+  description             = var.stack_key ? "Encrypts the ${var.name} stack: raw bucket, alert topic, warehouse volumes and backups." : "Encrypts the ${local.bucket_name} raw clickstream bucket."
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.kms.json
@@ -35,6 +35,21 @@ data "aws_iam_policy_document" "kms" {
     principals {
       type        = "AWS"
       identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+
+  # The lean profile's one stack key also encrypts the alert topic, which CloudWatch
+  # alarms and Budgets publish to (modules/monitoring).
+  dynamic "statement" {
+    for_each = var.stack_key ? [1] : []
+    content {
+      sid       = "AlarmAndBudgetPublishers"
+      actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+      resources = ["*"]
+      principals {
+        type        = "Service"
+        identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
+      }
     }
   }
 }

@@ -75,3 +75,9 @@ variable "force_destroy" {
   type        = bool
   default     = false
 }
+
+variable "stack_key" {
+  description = "Make this module's key the one key of the stack (lean profile): its policy then also lets CloudWatch alarms and Budgets publish to the encrypted alert topic."
+  type        = bool
+  default     = false
+}

@@ -120,7 +120,7 @@ data "aws_iam_policy_document" "backups" {
   statement {
     sid       = "UseBackupKey"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-    resources = [aws_kms_key.this.arn]
+    resources = [local.kms_key_arn]
   }
 }
 

@@ -34,6 +34,8 @@ locals {
   # One log group per file the CloudWatch agent ships (ansible/roles/common defaults).
   log_group_prefix = "/${var.name}/warehouse"
   host_log_names   = ["system", "postgresql", "nginx", "shiny"]
+
+  kms_key_arn = var.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
 }
 
 data "aws_ami" "this" {
@@ -56,8 +58,11 @@ data "aws_ami" "this" {
   }
 }
 
-# One key for the host's volumes, its snapshots and the backup bucket.
+# One key for the host's volumes, its snapshots and the backup bucket, unless the
+# stack passes its one key (kms_key_arn, the lean profile).
 resource "aws_kms_key" "this" {
+  count = var.create_kms_key ? 1 : 0
+
   description             = "Encrypts the ${var.name} warehouse volumes, snapshots and backups."
   enable_key_rotation     = true
   deletion_window_in_days = 30
@@ -66,8 +71,20 @@ resource "aws_kms_key" "this" {
 }
 
 resource "aws_kms_alias" "this" {
+  count = var.create_kms_key ? 1 : 0
+
   name          = "alias/${var.name}-warehouse"
-  target_key_id = aws_kms_key.this.key_id
+  target_key_id = aws_kms_key.this[0].key_id
+}
+
+moved {
+  from = aws_kms_key.this
+  to   = aws_kms_key.this[0]
+}
+
+moved {
+  from = aws_kms_alias.this
+  to   = aws_kms_alias.this[0]
 }
 
 data "aws_iam_policy_document" "kms" {
@@ -129,7 +146,7 @@ resource "aws_instance" "this" {
     volume_type           = "gp3"
     volume_size           = var.root_volume_size_gb
     encrypted             = true
-    kms_key_id            = aws_kms_key.this.arn
+    kms_key_id            = local.kms_key_arn
     delete_on_termination = true
     tags                  = merge(var.tags, { Name = "${var.name}-warehouse-root", Snapshot = local.snapshot_tag })
   }
@@ -150,7 +167,7 @@ resource "aws_ebs_volume" "data" {
   type              = "gp3"
   size              = var.data_volume_size_gb
   encrypted         = true
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = local.kms_key_arn
   tags              = merge(var.tags, { Name = "${var.name}-warehouse-data", Snapshot = local.snapshot_tag })
 }
 

@@ -25,7 +25,7 @@ output "s3_bucket_backups_id" {
 
 output "kms_key_arn" {
   description = "ARN of the warehouse KMS key."
-  value       = aws_kms_key.this.arn
+  value       = local.kms_key_arn
 }
 
 output "iam_role_arn" {

@@ -155,12 +155,29 @@ variable "metrics_namespace" {
 }
 
 variable "dashboard_port" {
-  description = "Port Nginx listens on for the front door (dashboard_access target_port); output for the playbook."
+  description = "Port Nginx listens on for the front door (network.dashboard_port, CloudFront's VPC origin); output for the playbook."
   type        = number
-  default     = 443
+  default     = 80
 
   validation {
     condition     = var.dashboard_port > 0 && var.dashboard_port < 65536
     error_message = "dashboard_port must be a TCP port."
+  }
+}
+
+variable "create_kms_key" {
+  description = "Create a KMS key of this module's own (true) or use kms_key_arn, the stack's one key of the lean profile (false). A plain bool so that count is known at plan time."
+  type        = bool
+  default     = true
+}
+
+variable "kms_key_arn" {
+  description = "The stack's one KMS key (lean profile) for volumes, snapshots and backups, used when create_kms_key is false. Chosen at first deployment: changing the key replaces the encrypted volumes."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN or null (used only when create_kms_key is false)."
   }
 }

@@ -24,7 +24,7 @@ run "default_thresholds" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.api_latency.extended_statistic == "p95" && aws_cloudwatch_metric_alarm.api_latency.threshold == 1000
+    condition     = aws_cloudwatch_metric_alarm.api_latency[0].extended_statistic == "p95" && aws_cloudwatch_metric_alarm.api_latency[0].threshold == 1000
     error_message = "latency alarm must watch p95 against 1000 ms"
   }
 
@@ -59,7 +59,7 @@ run "default_thresholds" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.etl_duration.threshold == 480000
+    condition     = aws_cloudwatch_metric_alarm.etl_duration[0].threshold == 480000
     error_message = "ETL duration alarm must fire at 80% of a 600 s timeout (480000 ms)"
   }
 
@@ -85,7 +85,7 @@ run "thresholds_follow_variables" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.etl_duration.threshold == 450000
+    condition     = aws_cloudwatch_metric_alarm.etl_duration[0].threshold == 450000
     error_message = "duration threshold must be ratio x timeout"
   }
 
@@ -95,7 +95,7 @@ run "thresholds_follow_variables" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.api_latency.threshold == 250
+    condition     = aws_cloudwatch_metric_alarm.api_latency[0].threshold == 250
     error_message = "latency threshold must follow its variable"
   }
 }
@@ -126,4 +126,54 @@ run "freshness_must_be_whole_hours" {
   }
 
   expect_failures = [var.freshness_threshold_minutes]
+}
+
+run "essential_alarm_set_keeps_what_matters_most" {
+  command = plan
+
+  variables {
+    alarm_set = "essential"
+  }
+
+  override_resource {
+    target          = aws_sns_topic.this
+    override_during = plan
+    values = {
+      arn = "arn:aws:sns:us-east-1:000000000000:clickstream-prod-alerts"
+    }
+  }
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.occurrence)) == toset(["ingest_storage_failures", "etl_failed"]) && toset(keys(aws_cloudwatch_metric_alarm.dlq_depth)) == toset(["parking"])
+    error_message = "the essential set keeps storage failures, failed ETL runs and parked batches"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.api_5xx.threshold == 1 && aws_cloudwatch_metric_alarm.data_freshness.treat_missing_data == "breaching" && aws_cloudwatch_metric_alarm.warehouse_status_check.treat_missing_data == "breaching"
+    error_message = "5xx, freshness and the host's status checks alarm in every profile"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.api_latency) == 0 && length(aws_cloudwatch_metric_alarm.etl_duration) == 0
+    error_message = "latency and duration alarms are left to the full set"
+  }
+
+  assert {
+    condition     = 3 + length(aws_cloudwatch_metric_alarm.occurrence) + length(aws_cloudwatch_metric_alarm.dlq_depth) <= 10
+    error_message = "the essential set stays within CloudWatch's ten free alarms"
+  }
+}
+
+run "shared_stack_key" {
+  command = plan
+
+  variables {
+    create_kms_key = false
+    kms_key_arn    = "arn:aws:kms:eu-west-1:123456789012:key/stack"
+  }
+
+  assert {
+    condition     = length(aws_kms_key.this) == 0 && aws_sns_topic.this.kms_master_key_id == "arn:aws:kms:eu-west-1:123456789012:key/stack"
+    error_message = "with a stack key the module creates no key of its own"
+  }
 }

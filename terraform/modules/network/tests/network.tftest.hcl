@@ -14,6 +14,13 @@ mock_provider "aws" {
   }
 
   override_data {
+    target = data.aws_ec2_managed_prefix_list.cloudfront_origin_facing
+    values = {
+      id = "pl-3b927c52"
+    }
+  }
+
+  override_data {
     target = data.aws_region.current
     values = {
       name = "eu-west-1"
@@ -33,19 +40,49 @@ run "postgres_only_from_etl_and_dashboard_groups" {
   }
 
   assert {
-    # Every CIDR-based ingress rule of the module: only the ALB's 80/443 and the
-    # endpoints' 443 from inside the VPC.
+    # Every CIDR-based ingress rule of the module: endpoint HTTPS and the NAT instance's
+    # 80/443, both from inside the VPC only.
     condition = alltrue(concat(
-      [for r in aws_vpc_security_group_ingress_rule.alb_https : r.from_port == 443 && r.to_port == 443],
-      [for r in aws_vpc_security_group_ingress_rule.alb_http : r.from_port == 80 && r.to_port == 80],
+      [for r in aws_vpc_security_group_ingress_rule.nat_from_private : r.cidr_ipv4 == "10.40.0.0/16"],
       [aws_vpc_security_group_ingress_rule.endpoints_https.cidr_ipv4 == "10.40.0.0/16"],
     ))
-    error_message = "the only CIDR ingress may be the ALB's 80/443 and endpoint HTTPS from the VPC"
+    error_message = "CIDR ingress may only come from inside the VPC"
+  }
+}
+
+run "dashboard_only_from_cloudfront" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_vpc_security_group_ingress_rule.dashboard_from_cloudfront.prefix_list_id == "pl-3b927c52" &&
+      aws_vpc_security_group_ingress_rule.dashboard_from_cloudfront.cidr_ipv4 == null &&
+      aws_vpc_security_group_ingress_rule.dashboard_from_cloudfront.cidr_ipv6 == null &&
+      aws_vpc_security_group_ingress_rule.dashboard_from_cloudfront.referenced_security_group_id == null
+    )
+    error_message = "Nginx must admit CloudFront's origin-facing prefix list and nothing else"
   }
 
   assert {
-    condition     = !anytrue([for r in aws_vpc_security_group_ingress_rule.alb_https : r.from_port <= 22 && r.to_port >= 22])
-    error_message = "no SSH"
+    condition     = aws_vpc_security_group_ingress_rule.dashboard_from_cloudfront.from_port == 80 && aws_vpc_security_group_ingress_rule.dashboard_from_cloudfront.to_port == 80
+    error_message = "one port, the VPC origin's"
+  }
+}
+
+run "dashboard_narrowed_to_the_vpc_origin_service_group" {
+  command = plan
+
+  variables {
+    cloudfront_vpc_origin_security_group_id = "sg-0123456789abcdef0"
+  }
+
+  assert {
+    condition = (
+      aws_vpc_security_group_ingress_rule.dashboard_from_cloudfront.referenced_security_group_id == "sg-0123456789abcdef0" &&
+      aws_vpc_security_group_ingress_rule.dashboard_from_cloudfront.prefix_list_id == null &&
+      aws_vpc_security_group_ingress_rule.dashboard_from_cloudfront.cidr_ipv4 == null
+    )
+    error_message = "once known, only CloudFront's VPC-origin service group may reach Nginx"
   }
 }
 
@@ -63,16 +100,40 @@ run "private_subnets_get_no_public_ips" {
   }
 }
 
-run "nat_mode_has_no_interface_endpoints" {
+run "nat_instance_by_default" {
   command = plan
 
-  variables {
-    private_egress = "nat"
+  assert {
+    condition     = length(aws_autoscaling_group.nat) == 1 && aws_autoscaling_group.nat[0].min_size == 1 && aws_autoscaling_group.nat[0].max_size == 1
+    error_message = "the default egress is one self-healing NAT instance (a group of one)"
   }
 
   assert {
-    condition     = length(aws_nat_gateway.this) == 1 && length(aws_vpc_endpoint.interface) == 0
-    error_message = "nat mode: one NAT gateway and no interface endpoints"
+    condition     = length(aws_nat_gateway.this) == 0 && length(aws_eip.nat) == 0 && length(aws_vpc_endpoint.interface) == 0
+    error_message = "no NAT gateway, no EIP, no interface endpoints with the NAT instance"
+  }
+
+  assert {
+    condition     = aws_launch_template.nat[0].instance_type == "t4g.nano" && aws_launch_template.nat[0].metadata_options[0].http_tokens == "required"
+    error_message = "a t4g.nano with IMDSv2 only"
+  }
+
+  assert {
+    condition     = aws_launch_template.nat[0].block_device_mappings[0].ebs[0].encrypted == "true"
+    error_message = "the NAT instance's volume is encrypted"
+  }
+}
+
+run "nat_gateway_mode" {
+  command = plan
+
+  variables {
+    private_egress = "nat_gateway"
+  }
+
+  assert {
+    condition     = length(aws_nat_gateway.this) == 1 && length(aws_autoscaling_group.nat) == 0 && length(aws_vpc_endpoint.interface) == 0
+    error_message = "nat_gateway mode: one NAT gateway, no NAT instance, no interface endpoints"
   }
 }
 
@@ -84,8 +145,8 @@ run "endpoints_mode_has_no_internet_route" {
   }
 
   assert {
-    condition     = length(aws_nat_gateway.this) == 0 && length(aws_route.private_nat) == 0
-    error_message = "endpoints mode must not create a NAT route"
+    condition     = length(aws_nat_gateway.this) == 0 && length(aws_route.private_nat) == 0 && length(aws_autoscaling_group.nat) == 0
+    error_message = "endpoints mode must not create a NAT or a NAT route"
   }
 
   assert {
@@ -109,12 +170,12 @@ run "postgres_cannot_move_to_a_public_port" {
   expect_failures = [var.dashboard_port]
 }
 
-run "world_cidr_for_alb_only" {
+run "egress_mode_is_validated" {
   command = plan
 
   variables {
-    alb_ingress_cidrs = ["not-a-cidr"]
+    private_egress = "nat"
   }
 
-  expect_failures = [var.alb_ingress_cidrs]
+  expect_failures = [var.private_egress]
 }
