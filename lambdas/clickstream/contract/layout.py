@@ -50,6 +50,8 @@ ETL_ENVIRONMENT = (
 )
 # The compactor reads its settings with the ETL's loader (EtlSettings.from_env).
 COMPACT_ENVIRONMENT = ETL_ENVIRONMENT
+# What the ETL Lambda alone also reads, for each run's reliability snapshot.
+ETL_ENVIRONMENT = (*ETL_ENVIRONMENT, "DLQ_URL", "PARKING_QUEUE_URL", "INGEST_FUNCTION_NAME")
 
 # Header CloudFront adds to every request it forwards to the ingest API (the value is
 # the SSM parameter ORIGIN_VERIFY_PARAM names); requests without it bypassed the WAF.

@@ -39,6 +39,9 @@ resource "aws_lambda_function" "etl" {
       SNS_TOPIC_ARN           = var.sns_topic_arn
       ETL_GRACE_HOURS         = tostring(var.grace_hours)
       ETL_TIME_BUDGET_SECONDS = tostring(var.timeout_seconds - 60)
+      DLQ_URL                 = var.dlq_url
+      PARKING_QUEUE_URL       = var.parking_queue_url
+      INGEST_FUNCTION_NAME    = var.ingest_function_name
       LOG_LEVEL               = var.log_level
     }
   }

@@ -203,3 +203,40 @@ variable "log_level" {
     error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
   }
 }
+
+# What the ETL reads after each run for the dashboard's Reliability module (queue
+# depths, the ingest Lambda's invocations, errors and throttles), so the dashboard
+# host needs no AWS credentials. Empty: that part of the snapshot says "not configured"
+# (Lambda environment values cannot be null).
+variable "dlq_url" {
+  description = "URL of the ingest's dead-letter queue of rejected events (DLQ_URL); its depth goes into each run's reliability snapshot."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.dlq_url == "" || can(regex("^https://sqs\\.", var.dlq_url))
+    error_message = "dlq_url must be an SQS queue URL or empty."
+  }
+}
+
+variable "parking_queue_url" {
+  description = "URL of the ingest's parking queue of batches S3 refused (PARKING_QUEUE_URL); its depth goes into each run's reliability snapshot."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.parking_queue_url == "" || can(regex("^https://sqs\\.", var.parking_queue_url))
+    error_message = "parking_queue_url must be an SQS queue URL or empty."
+  }
+}
+
+variable "ingest_function_name" {
+  description = "Name of the ingest Lambda (INGEST_FUNCTION_NAME) whose invocations, errors and throttles each run reads from CloudWatch."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.ingest_function_name == "" || can(regex("^[A-Za-z0-9_-]{1,64}$", var.ingest_function_name))
+    error_message = "ingest_function_name must be a Lambda function name or empty."
+  }
+}

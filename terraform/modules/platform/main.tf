@@ -168,6 +168,9 @@ module "etl" {
   database_url_parameter_arn  = module.secrets.database_url_parameter_arn
   sns_topic_arn               = module.monitoring.sns_topic_arn
   alerts_kms_key_arn          = module.monitoring.kms_key_arn
+  dlq_url                     = module.ingest.sqs_queue_dlq_url
+  parking_queue_url           = module.ingest.sqs_queue_parking_url
+  ingest_function_name        = module.ingest.lambda_function_name
   subnet_ids                  = module.network.private_subnet_ids
   security_group_ids          = [module.network.security_group_etl_id]
   memory_size                 = var.etl_memory_size
