@@ -214,19 +214,15 @@ SPARSE_HELPER = "add_count_when_nonzero"
 def sparse_metric_registry(path: Path = OBSERVABILITY) -> tuple[str, ...]:
     """SPARSE_METRICS of lambdas/clickstream/observability.py, read without importing it."""
     for node in ast.parse(path.read_text()).body:
-        target = (
-            node.target
-            if isinstance(node, ast.AnnAssign)
-            else (
-                node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
-            )
-        )
-        if (
-            isinstance(target, ast.Name)
-            and target.id == "SPARSE_METRICS"
-            and node.value is not None
-        ):
-            value = ast.literal_eval(node.value)
+        target: ast.expr
+        if isinstance(node, ast.AnnAssign):
+            target, value_node = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value_node = node.targets[0], node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == "SPARSE_METRICS" and value_node:
+            value = ast.literal_eval(value_node)
             if not (isinstance(value, tuple) and all(isinstance(v, str) for v in value)):
                 raise CostModelError(f"{path.name}: SPARSE_METRICS must be a tuple of names")
             return value
