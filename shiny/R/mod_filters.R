@@ -33,6 +33,12 @@ mod_filters_ui <- function(id, state = filters_from_query("")) {
   )
 }
 
+#' Seconds between refreshes of the filter boxes' values: the panel cache's lifetime
+#' (the query is cached that long anyway), at least 5.
+filter_refresh_seconds <- function() {
+  max(5, as.numeric(Sys.getenv("DASHBOARD_CACHE_SECONDS", "60")), na.rm = TRUE)
+}
+
 #' The values the filter boxes offer, from the warehouse (cached like the panels).
 filter_choices <- function() {
   df <- panel_query("filter_options", list())
@@ -42,17 +48,26 @@ filter_choices <- function() {
 }
 
 #' Returns a reactive holding the normalized filter state.
-mod_filters_server <- function(id, epoch) {
+mod_filters_server <- function(id, epoch, refresh_seconds = filter_refresh_seconds()) {
   shiny::moduleServer(id, function(input, output, session) {
-    # Refresh the choices when the database comes back (or was down at start).
-    shiny::observeEvent(epoch(), ignoreInit = TRUE, {
+    # What the UI was just rendered with (the query is cached, so this matches it).
+    offered <- tryCatch(filter_choices(), error = function(e) NULL)
+    # Refresh the choices when the database comes back (or was down at start), and
+    # while the page is open, so values that arrive later (a new warehouse filling,
+    # a new country) become choosable without a reload. Boxes change only when the
+    # values did, so a person's open box is not reset.
+    shiny::observe({
+      epoch()
+      shiny::invalidateLater(refresh_seconds * 1000)
       options <- tryCatch(filter_choices(), error = function(e) NULL)
-      if (is.null(options)) return()
+      if (is.null(options) || identical(options, offered)) return()
       for (dim in filter_dimensions) {
+        selected <- shiny::isolate(input[[dim]])
         shiny::updateSelectizeInput(session, dim,
-          choices = union(options[[dim]], input[[dim]]), selected = input[[dim]]
+          choices = union(options[[dim]], selected), selected = selected
         )
       }
+      offered <<- options
     })
     shiny::reactive({
       dates <- input$dates

@@ -122,6 +122,18 @@ try {
   await page.click('a[data-value="traffic"]');
   await idle(page);
   const before = await kpiValue(page, 'traffic', 'Sessions');
+  // The boxes offer what the warehouse holds; on a stack that has just started they fill
+  // in once the first loads are in (the app refreshes them), as a person would see.
+  await page
+    .waitForFunction(
+      () => {
+        const s = document.getElementById('filters-device').selectize;
+        return s && Object.keys(s.options).length >= 2;
+      },
+      null,
+      { timeout: TIMEOUT, polling: 500 },
+    )
+    .catch(() => {});
   const device = await page.evaluate((wanted) => {
     const s = document.getElementById('filters-device').selectize;
     const options = Object.keys(s.options).sort();

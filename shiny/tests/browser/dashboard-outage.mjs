@@ -29,6 +29,18 @@ try {
   await page.goto(dashboardUrl + '/', { waitUntil: 'load', timeout: 60000 });
   await page.waitForSelector('#db-down', { state: 'visible', timeout: 90000 });
   report.bannerText = (await page.textContent('#db-down')).replace(/\s+/g, ' ').trim();
+  // The banner comes from the connection check; the panels render their own note a
+  // moment later (later still on a loaded machine): wait for it rather than race it.
+  await page
+    .waitForFunction(
+      () =>
+        [...document.querySelectorAll('.tab-pane.active .shiny-output-error-validation')].some((e) =>
+          /unavailable/.test(e.textContent),
+        ),
+      null,
+      { timeout: 60000, polling: 500 },
+    )
+    .catch(() => {});
   report.validation = await page.evaluate(() =>
     [...document.querySelectorAll('.tab-pane.active .shiny-output-error-validation')].map((e) => e.textContent.trim()),
   );
