@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     report.add_argument(
         "--days", type=int, default=7, help="how far back to look for pending objects"
     )
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
     report.set_defaults(handler=_status)
 
 
@@ -184,14 +186,26 @@ def _compact(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    """Exit 0 when the freshness objective holds, 1 when it is missed, 2 when it cannot
+    be told (settings missing, database unreachable)."""
     import boto3
+    from botocore.config import Config
+
+    from clickstream.etl.reliability import ReliabilitySettings
 
     try:
         settings = _settings(args)
-    except ConfigError as error:
-        print(f"error: {error}")
-        return 2
-    conn = warehouse.connect(settings.resolve_database_url(), application_name="clickstream-status")
+        objective = ReliabilitySettings.from_env(
+            _environment(args.state_dir)
+        ).freshness_objective_minutes
+        conn = warehouse.connect(
+            settings.resolve_database_url(), application_name="clickstream-status"
+        )
+    except (ConfigError, warehouse.WarehouseUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        print(f"freshness   UNKNOWN: {error}")
+        return status.EXIT_UNKNOWN
+    quick = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1})
     try:
         report = status.status_report(
             boto3.client("s3"),
@@ -200,8 +214,13 @@ def _status(args: argparse.Namespace) -> int:
             datetime.now(UTC),
             settings.grace_hours,
             args.days,
+            objective_minutes=objective,
+            cloudwatch=boto3.client("cloudwatch", config=quick),
         )
     finally:
         conn.close()
-    _print(report)
-    return 0
+    if args.json:
+        _print(report)
+    else:
+        sys.stdout.write(status.render_text(report))
+    return status.objective_exit_code(report)
