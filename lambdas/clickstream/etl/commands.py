@@ -93,6 +93,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     compaction.set_defaults(handler=_compact)
 
+    drill = subparsers.add_parser(
+        "rebuild",
+        help="disaster recovery: migrate an EMPTY database and load every raw object of a range",
+    )
+    _add_common(drill)
+    drill.add_argument("--from", dest="first", required=True, help="first hour, 2026-11-28T00")
+    drill.add_argument("--to", dest="last", required=True, help="last hour (inclusive)")
+    drill.set_defaults(handler=_rebuild)
+
     report = subparsers.add_parser("status", help="freshness, lag, backlog and recent ETL runs")
     _add_common(report)
     report.add_argument(
@@ -183,6 +192,34 @@ def _compact(args: argparse.Namespace) -> int:
         conn.close()
     _print(result)
     return 1 if result.get("errors") or result.get("delete_errors") else 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    """Progress on stderr, the totals as JSON on stdout; 2 for bad input or a refused
+    (non-empty) database, 1 when a load fails."""
+    from clickstream.etl import rebuild
+
+    def progress(message: str) -> None:
+        print(f"rebuild: {message}", file=sys.stderr, flush=True)
+
+    try:
+        settings = _settings(args)
+        first, last = parse_hour(args.first), parse_hour(args.last)
+        url = settings.resolve_database_url()
+        result = rebuild.rebuild(settings, url, first, last, progress=progress)
+    except (
+        ConfigError,
+        ValueError,
+        rebuild.RebuildRefused,
+        warehouse.WarehouseUnavailable,
+    ) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except loader.EtlRunFailed as failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
+    _print(result)
+    return 0
 
 
 def _status(args: argparse.Namespace) -> int:
