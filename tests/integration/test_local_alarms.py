@@ -31,6 +31,12 @@ from tests.unit.conftest import sample_event
 pytestmark = [pytest.mark.slow]
 
 
+def own_environment(**extra: str) -> dict[str, str]:
+    """This process's environment without AWS settings: another test's moto endpoint
+    (the session fixture exports one) must not override the stack's own."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **extra}
+
+
 @pytest.fixture
 def alarm_stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
     state_dir = tmp_path / "stack"
@@ -43,7 +49,7 @@ def alarm_stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
     log = (tmp_path / "stack.log").open("wb")
     process = subprocess.Popen(
         command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "LOCAL_ALARM_PERIOD_SECONDS": "4"},
+        env=own_environment(LOCAL_ALARM_PERIOD_SECONDS="4"),
     )  # fmt: skip
     env_file = state_dir / "stack.env"
     deadline = time.monotonic() + STACK_START_TIMEOUT_S
@@ -105,7 +111,7 @@ def cli(stack: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "clickstream.cli", *args, "--state-dir", stack["state_dir"]],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "LOG_LEVEL": "WARNING"},
+        env=own_environment(LOG_LEVEL="WARNING"),
     )  # fmt: skip
 
 

@@ -52,6 +52,17 @@ ETL_ENVIRONMENT: tuple[str, ...] = (
 COMPACT_ENVIRONMENT = ETL_ENVIRONMENT
 # What the ETL Lambda alone also reads, for each run's reliability snapshot.
 ETL_ENVIRONMENT = (*ETL_ENVIRONMENT, "DLQ_URL", "PARKING_QUEUE_URL", "INGEST_FUNCTION_NAME")
+# Business alert thresholds (clickstream.etl.business_alerts), ETL only.
+ETL_ENVIRONMENT = (
+    *ETL_ENVIRONMENT,
+    "BIZ_ALERTS_ENABLED",
+    "BIZ_CONVERSION_MIN_PERCENT",
+    "BIZ_CONVERSION_HOURS",
+    "BIZ_NO_PURCHASE_HOURS",
+    "BIZ_COMPARE_HOURS",
+    "BIZ_DROP_PERCENT",
+    "BIZ_MIN_SESSIONS",
+)
 
 # Header CloudFront adds to every request it forwards to the ingest API (the value is
 # the SSM parameter ORIGIN_VERIFY_PARAM names); requests without it bypassed the WAF.
