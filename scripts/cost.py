@@ -19,6 +19,7 @@ checks read these lines).
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import subprocess
 import sys
@@ -206,12 +207,51 @@ def classify(resources: Iterable[Resource], prices: dict[str, Any]) -> None:
         )
 
 
-def published_metric_names() -> set[str]:
-    """Custom EMF metrics the Lambdas publish (each name is one metric per month)."""
-    names: set[str] = set()
+OBSERVABILITY = ROOT / "lambdas" / "clickstream" / "observability.py"
+SPARSE_HELPER = "add_count_when_nonzero"
+
+
+def sparse_metric_registry(path: Path = OBSERVABILITY) -> tuple[str, ...]:
+    """SPARSE_METRICS of lambdas/clickstream/observability.py, read without importing it."""
+    for node in ast.parse(path.read_text()).body:
+        target: ast.expr
+        if isinstance(node, ast.AnnAssign):
+            target, value_node = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value_node = node.targets[0], node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == "SPARSE_METRICS" and value_node:
+            value = ast.literal_eval(value_node)
+            if not (isinstance(value, tuple) and all(isinstance(v, str) for v in value)):
+                raise CostModelError(f"{path.name}: SPARSE_METRICS must be a tuple of names")
+            return value
+    raise CostModelError(f"{path.name} defines no SPARSE_METRICS")
+
+
+def published_metric_names() -> tuple[set[str], set[str]]:
+    """Custom EMF metrics the Lambdas publish: (always-on, sparse).
+
+    Always-on: `add_metric(name="...")`, sent every invocation, each a full metric per
+    month. Sparse: `add_count_when_nonzero(metrics, "...", ...)`, sent only when
+    non-zero, billed by the hours with data; every such name must be in SPARSE_METRICS
+    (the helper refuses others at run time, the model refuses them here)."""
+    always: set[str] = set()
+    sparse: set[str] = set()
     for source in (ROOT / "lambdas" / "clickstream").rglob("*.py"):
-        names.update(re.findall(r"add_metric\(\s*name=\"(\w+)\"", source.read_text()))
-    return names
+        text = source.read_text()
+        always.update(re.findall(r"add_metric\(\s*name=\"(\w+)\"", text))
+        sparse.update(re.findall(SPARSE_HELPER + r"\(\s*\w+,\s*\"(\w+)\"", text))
+    registry = set(sparse_metric_registry())
+    if sparse - registry:
+        raise CostModelError(
+            f"sparse metrics missing from SPARSE_METRICS: {sorted(sparse - registry)}"
+        )
+    if always & registry:
+        raise CostModelError(
+            f"SPARSE_METRICS published every invocation with add_metric: {sorted(always & registry)}"
+        )
+    return always, sparse
 
 
 @dataclass
@@ -373,13 +413,17 @@ def fixed_costs(resources: list[Resource], prices: dict[str, Any]) -> list[Item]
             billed * unit["cloudwatch_alarm_month"],
         )
     )
-    metrics = len(published_metric_names())
-    billed = max(0, metrics - free["cloudwatch_custom_metrics"])
+    always, sparse = published_metric_names()
+    sparse_hours = float(assume["sparse_metric_hours_per_month"])
+    # CloudWatch prorates a custom metric by the hours it receives data in; the free tier
+    # covers 10 metric-months.
+    metric_months = len(always) + len(sparse) * min(sparse_hours, hours) / hours
+    billed_months = max(0.0, metric_months - free["cloudwatch_custom_metrics"])
     items.append(
         Item(
-            f"CloudWatch custom metrics ({metrics} EMF names in lambdas/, {free['cloudwatch_custom_metrics']} free)",
-            f"{billed} x {unit['cloudwatch_custom_metric_month']}",
-            billed * unit["cloudwatch_custom_metric_month"],
+            f"CloudWatch custom metrics ({len(always)} always-on + {len(sparse)} sparse EMF names in lambdas/, {free['cloudwatch_custom_metrics']} free)",
+            f"({len(always)} + {len(sparse)} x {sparse_hours:g} h/{hours:.0f} h = {metric_months:.2f} metric-months - {free['cloudwatch_custom_metrics']} free) x {unit['cloudwatch_custom_metric_month']}; sparse = sent only when non-zero",
+            billed_months * unit["cloudwatch_custom_metric_month"],
         )
     )
     dashboards = len(each("aws_cloudwatch_dashboard"))

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from clickstream.etl import migrations
 from clickstream.etl.config import ConfigError, EtlSettings
 from clickstream.etl.handler import parse_hour, request_from_event
+from clickstream.etl.loader import RunSummary
 from clickstream.local.scheduler import scheduled_event
+from clickstream.observability import SPARSE_METRICS, add_count_when_nonzero, get_metrics
 
 
 def test_the_scheduler_input_is_a_scheduled_run():
@@ -145,3 +149,64 @@ def test_which_s3_errors_fail_the_run_instead_of_counting_against_the_object(
     )
     assert warehouse._is_transient(error, SimpleNamespace(closed=0)) is transient
     assert warehouse._is_transient(RuntimeError("bug"), SimpleNamespace(closed=0)) is False
+
+
+def flushed_emf(summary: Any, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    from clickstream.etl import handler
+
+    handler.metrics.clear_metrics()
+    capsys.readouterr()
+    handler.emit_metrics(summary)
+    handler.metrics.flush_metrics()
+    [emf] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    return dict(emf)
+
+
+def test_a_clean_run_sends_progress_and_freshness_but_no_failure_counter(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    summary = RunSummary(
+        run_id="r1", trigger="schedule", mode="run", status="succeeded",
+        rows_inserted=40, objects_loaded=2, lag_seconds=90.0,
+    )  # fmt: skip
+    emf = flushed_emf(summary, capsys)
+    declared = {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert declared == {
+        "EtlRowsInserted", "EtlObjectsLoaded", "EtlBacklogObjects", "EtlDurationSeconds",
+        "EtlLagSeconds", "DataFreshnessMinutes",
+    }  # fmt: skip
+    assert (emf["EtlRowsInserted"], emf["EtlBacklogObjects"], emf["DataFreshnessMinutes"]) == (
+        [40.0],
+        [0.0],
+        [0.0],
+    )  # zeros of always-on metrics are sent
+    assert not set(SPARSE_METRICS) & set(emf)
+
+
+def test_a_failed_run_sends_its_failure_counters_and_no_freshness(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    summary = RunSummary(
+        run_id="r2", trigger="schedule", mode="run", status="failed",
+        rows_rejected=3, objects_quarantined=1, objects_failed=2,
+    )  # fmt: skip
+    emf = flushed_emf(summary, capsys)
+    assert (emf["EtlFailed"], emf["EtlRowsRejected"], emf["QuarantinedObjects"]) == (
+        [1.0],
+        [3.0],
+        [1.0],
+    )
+    assert emf["EtlObjectsFailed"] == [2.0]
+    assert "EtlRowsDuplicate" not in emf  # zero
+    assert "DataFreshnessMinutes" not in emf  # only after a good run
+
+
+def test_the_sparse_helper_refuses_a_name_outside_the_registry() -> None:
+    metrics = get_metrics("test")
+    with pytest.raises(ValueError, match="SPARSE_METRICS"):
+        add_count_when_nonzero(metrics, "EventsAccepted", 1)
+    add_count_when_nonzero(metrics, "EtlFailed", 0)
+    assert metrics.metric_set == {}
+    add_count_when_nonzero(metrics, "EtlFailed", 1)
+    assert set(metrics.metric_set) == {"EtlFailed"}
+    metrics.clear_metrics()

@@ -180,7 +180,9 @@ def test_every_two_digit_offset_is_accepted_exactly_when_postgresql_accepts_it(r
                     row = columns(parse_line(orjson.dumps(record), "k").copy_line)
                     assert row["event_at"] in (record["ts"], RECEIVED)
                 else:
-                    with pytest.raises(RejectedRecord, match="offset"):
+                    # The contract's pattern refuses it first (schema-on-read); the
+                    # offset check stands behind it for lines of older raw versions.
+                    with pytest.raises(RejectedRecord, match=r"offset|\$\.ts"):
                         parse_line(orjson.dumps(record), "k")
     record = received_event(raw_events, received_at="2026-11-28T23:59:30+05:75")
     with pytest.raises(RejectedRecord, match="received_at: UTC offset"):

@@ -397,10 +397,54 @@ def test_database_roles_match_the_bootstrap_code() -> None:
 
 
 def published_metrics() -> set[str]:
+    """Every metric name a Lambda publishes: every invocation (add_metric) or only when
+    non-zero (observability.add_count_when_nonzero)."""
     names: set[str] = set()
     for source in python_sources():
-        names.update(re.findall(r"add_metric\(\s*name=\"(\w+)\"", source.read_text()))
+        text = source.read_text()
+        names.update(re.findall(r"add_metric\(\s*name=\"(\w+)\"", text))
+        names.update(re.findall(r"add_count_when_nonzero\(\s*\w+,\s*\"(\w+)\"", text))
     return names
+
+
+def custom_metric_alarms() -> Iterator[tuple[str, str, str]]:
+    """(alarm, metric name, treat_missing_data) of every alarm in the modules on a metric
+    of the Lambdas' namespace; a for_each alarm over a local map yields each entry, with
+    the entry's own treat_missing_data when the resource reads it from the map."""
+    for module in sorted(p for p in MODULES.iterdir() if p.is_dir()):
+        for name, spec in resources(module, "aws_cloudwatch_metric_alarm").items():
+            treat = expression(spec.get("treat_missing_data", "missing"))
+            if expression(spec.get("metric_name", "")) == "each.value.metric_name":
+                source = re.search(r"local\.(\w+)", expression(spec["for_each"]))
+                assert source, f"{module.name}: cannot tell what {name} iterates over"
+                entries = locals_of(module)[source.group(1)]
+                if isinstance(entries, str):
+                    # A for expression over the shared definitions file (monitoring's
+                    # alarm_definitions.json, group "occurrence" or "queue"), where the
+                    # namespace "custom" stands for var.metrics_namespace.
+                    assert "local.definitions." in entries, f"{name}: {entries[:80]}"
+                    group = entries.split("local.definitions.")[1].split()[0].strip(":")
+                    document = json.loads((module / "alarm_definitions.json").read_text())
+                    for key, spec_entry in document[group].items():
+                        if spec_entry["namespace"] == "custom":
+                            entry_treat = (
+                                spec_entry["treat_missing_data"]
+                                if treat == "each.value.treat_missing_data"
+                                else treat
+                            )
+                            yield f"{name}[{key}]", spec_entry["metric_name"], entry_treat
+                    continue
+                for key, entry in entries.items():
+                    if expression(entry["namespace"]) != "var.metrics_namespace":
+                        continue
+                    entry_treat = (
+                        unquote(entry.get("treat_missing_data", "missing"))
+                        if treat == "each.value.treat_missing_data"
+                        else treat
+                    )
+                    yield f"{name}[{key}]", unquote(entry["metric_name"]), entry_treat
+            elif expression(spec.get("namespace", "")) == "var.metrics_namespace":
+                yield name, unquote(spec["metric_name"]), treat
 
 
 def test_custom_metric_alarms_watch_metrics_the_code_publishes() -> None:
@@ -431,6 +475,41 @@ def test_custom_metric_alarms_watch_metrics_the_code_publishes() -> None:
     assert {"DataFreshnessMinutes", "EtlFailed", "StorageFailures"} <= watched
     missing = watched - published_metrics()
     assert not missing, f"alarms watch metrics no Lambda publishes: {sorted(missing)}"
+
+
+def test_alarms_on_sparse_metrics_treat_missing_data_as_not_breaching() -> None:
+    """A sparse metric (observability.SPARSE_METRICS) is sent only when non-zero, so no
+    data is the healthy state: its alarm must not fire on it. The freshness metric is the
+    opposite: sent after every good run, its absence is the alarm."""
+    from clickstream.observability import SPARSE_METRICS
+
+    alarms = list(custom_metric_alarms())
+    on_sparse = {alarm: treat for alarm, metric, treat in alarms if metric in SPARSE_METRICS}
+    # The test sees the alarms it must: the storage, ETL and quarantine counters.
+    watched = {metric for _, metric, _ in alarms}
+    assert {"StorageFailures", "EtlFailed", "QuarantinedObjects"} <= watched & set(SPARSE_METRICS)
+    wrong = {alarm: treat for alarm, treat in on_sparse.items() if treat != "notBreaching"}
+    assert not wrong, f"alarms on sparse metrics must treat missing data as notBreaching: {wrong}"
+    assert "DataFreshnessMinutes" not in SPARSE_METRICS
+    freshness = [treat for _, metric, treat in alarms if metric == "DataFreshnessMinutes"]
+    assert freshness == ["breaching"]
+
+
+def test_sparse_metrics_are_published_only_through_the_helper() -> None:
+    """Every SPARSE_METRICS name is published, and only by add_count_when_nonzero: a plain
+    add_metric would send its zeros every invocation and bill it as a full metric."""
+    from clickstream.observability import SPARSE_METRICS
+
+    assert len(set(SPARSE_METRICS)) == len(SPARSE_METRICS)
+    always: set[str] = set()
+    sparse: set[str] = set()
+    for source in python_sources():
+        text = source.read_text()
+        always.update(re.findall(r"add_metric\(\s*name=\"(\w+)\"", text))
+        sparse.update(re.findall(r"add_count_when_nonzero\(\s*\w+,\s*\"(\w+)\"", text))
+    assert sparse == set(SPARSE_METRICS)
+    assert not always & sparse
+    assert {"EventsAccepted", "EtlRowsInserted", "DataFreshnessMinutes"} <= always
 
 
 # --- environments ----------------------------------------------------------------------

@@ -353,6 +353,25 @@ def test_batches_parked_by_an_s3_outage_are_replayed_and_other_reasons_stay(
     assert [m["reason"] for m in ingest_env.dead_letters()] == ["schema_violation"]
 
 
+def test_a_clean_batch_publishes_only_the_always_on_metric(
+    ingest_env: IngestEnvironment, lambda_context: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from clickstream.observability import SPARSE_METRICS
+
+    capfd.readouterr()
+    status, _, _ = post(
+        {"events": [fresh("direct_page_view"), fresh("direct_page_view")]}, lambda_context
+    )
+    assert status == 202
+    lines = [
+        json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")
+    ]
+    [emf] = [line for line in lines if "_aws" in line]
+    assert emf["EventsAccepted"] == [2.0]
+    assert [m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == ["EventsAccepted"]
+    assert not set(SPARSE_METRICS) & set(emf)
+
+
 def test_each_invocation_logs_json_and_publishes_emf_metrics(
     ingest_env: IngestEnvironment,
     lambda_context: Any,
@@ -367,6 +386,13 @@ def test_each_invocation_logs_json_and_publishes_emf_metrics(
     [emf] = [line for line in lines if "_aws" in line]
     assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Clickstream"
     assert (emf["EventsAccepted"], emf["EventsRejected"], emf["DlqSends"]) == ([1.0], [1.0], [1.0])
+    # Failure counters are sent only when non-zero (observability.SPARSE_METRICS): the
+    # rejected event's counters are there, the zero ones are not, in the values or the
+    # metric declarations.
+    declared = {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert declared == {"EventsAccepted", "EventsRejected", "DlqSends"}
+    for zero in ("EventsDuplicate", "StorageFailures", "BatchesParked", "AuthDowngraded"):
+        assert zero not in emf
     # The JSON formatter writes the record's keyword fields; Powertools binds its stream
     # once per process, so read the record rather than a stream pytest swaps per test.
     [done] = [record for record in caplog.records if record.getMessage() == "request done"]

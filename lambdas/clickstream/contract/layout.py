@@ -41,20 +41,21 @@ INGEST_ENVIRONMENT = (
     "PARKING_QUEUE_URL",
     "ORIGIN_VERIFY_PARAM",
 )
-ETL_ENVIRONMENT: tuple[str, ...] = (
+# The compactor reads its settings with the ETL's loader (EtlSettings.from_env).
+COMPACT_ENVIRONMENT: tuple[str, ...] = (
     "RAW_BUCKET",
     "DATABASE_URL_PARAM",
     "SNS_TOPIC_ARN",
     "ETL_GRACE_HOURS",
     "ETL_TIME_BUDGET_SECONDS",
 )
-# The compactor reads its settings with the ETL's loader (EtlSettings.from_env).
-COMPACT_ENVIRONMENT = ETL_ENVIRONMENT
-# What the ETL Lambda alone also reads, for each run's reliability snapshot.
-ETL_ENVIRONMENT = (*ETL_ENVIRONMENT, "DLQ_URL", "PARKING_QUEUE_URL", "INGEST_FUNCTION_NAME")
-# Business alert thresholds (clickstream.etl.business_alerts), ETL only.
-ETL_ENVIRONMENT = (
-    *ETL_ENVIRONMENT,
+# The ETL Lambda also reads the queues and the ingest function for each run's
+# reliability snapshot, and the business alert thresholds (clickstream.etl.business_alerts).
+ETL_ENVIRONMENT: tuple[str, ...] = (
+    *COMPACT_ENVIRONMENT,
+    "DLQ_URL",
+    "PARKING_QUEUE_URL",
+    "INGEST_FUNCTION_NAME",
     "BIZ_ALERTS_ENABLED",
     "BIZ_CONVERSION_MIN_PERCENT",
     "BIZ_CONVERSION_HOURS",

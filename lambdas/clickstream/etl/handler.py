@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from clickstream.etl import business_alerts, loader, reliability, warehouse
 from clickstream.etl.config import EtlSettings
 from clickstream.etl.reliability import ReliabilitySettings
-from clickstream.observability import get_logger, get_metrics
+from clickstream.observability import add_count_when_nonzero, get_logger, get_metrics
 
 logger = get_logger("etl")
 metrics = get_metrics("etl")
@@ -101,23 +101,20 @@ def publish_alert(topic_arn: str | None, subject: str, body: dict[str, Any]) -> 
 
 
 def emit_metrics(summary: loader.RunSummary) -> None:
+    # Progress every run (graphs, the freshness alarm); failures only when they happened.
     metrics.add_metric(name="EtlRowsInserted", unit=MetricUnit.Count, value=summary.rows_inserted)
-    metrics.add_metric(name="EtlRowsDuplicate", unit=MetricUnit.Count, value=summary.rows_duplicate)
-    metrics.add_metric(name="EtlRowsRejected", unit=MetricUnit.Count, value=summary.rows_rejected)
     metrics.add_metric(name="EtlObjectsLoaded", unit=MetricUnit.Count, value=summary.objects_loaded)
-    metrics.add_metric(
-        name="QuarantinedObjects", unit=MetricUnit.Count, value=summary.objects_quarantined
-    )
-    metrics.add_metric(name="EtlObjectsFailed", unit=MetricUnit.Count, value=summary.objects_failed)
     metrics.add_metric(
         name="EtlBacklogObjects", unit=MetricUnit.Count, value=summary.objects_pending
     )
     metrics.add_metric(
-        name="EtlFailed", unit=MetricUnit.Count, value=int(summary.status == "failed")
-    )
-    metrics.add_metric(
         name="EtlDurationSeconds", unit=MetricUnit.Seconds, value=summary.duration_seconds
     )
+    add_count_when_nonzero(metrics, "EtlRowsDuplicate", summary.rows_duplicate)
+    add_count_when_nonzero(metrics, "EtlRowsRejected", summary.rows_rejected)
+    add_count_when_nonzero(metrics, "QuarantinedObjects", summary.objects_quarantined)
+    add_count_when_nonzero(metrics, "EtlObjectsFailed", summary.objects_failed)
+    add_count_when_nonzero(metrics, "EtlFailed", int(summary.status == "failed"))
     if summary.lag_seconds is not None:
         metrics.add_metric(name="EtlLagSeconds", unit=MetricUnit.Seconds, value=summary.lag_seconds)
     if summary.status in ("succeeded", "partial"):

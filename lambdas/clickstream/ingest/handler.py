@@ -17,7 +17,7 @@ from clickstream.ingest.config import IngestConfig
 from clickstream.ingest.sanitize import clean_text
 from clickstream.ingest.service import IngestRequest, IngestResult, IngestService
 from clickstream.ingest.storage import RawEventStore, S3Sink, SqsDeadLetterQueue
-from clickstream.observability import get_logger, get_metrics
+from clickstream.observability import add_count_when_nonzero, get_logger, get_metrics
 
 logger = get_logger("ingest")
 metrics = get_metrics("ingest")
@@ -89,24 +89,17 @@ def to_http_api_response(result: IngestResult) -> dict[str, Any]:
 
 
 def _publish_metrics(result: IngestResult) -> None:
+    # EventsAccepted every invocation; the failure counters only when they happened.
     metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=result.stored)
-    metrics.add_metric(name="EventsDuplicate", unit=MetricUnit.Count, value=result.duplicates)
-    metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=result.rejected)
-    metrics.add_metric(name="DlqSends", unit=MetricUnit.Count, value=result.dlq_sends)
-    metrics.add_metric(name="BotEvents", unit=MetricUnit.Count, value=result.bots)
-    metrics.add_metric(
-        name="UntrustedUserIds", unit=MetricUnit.Count, value=result.untrusted_user_ids
-    )
-    metrics.add_metric(
-        name="StorageFailures", unit=MetricUnit.Count, value=int(result.storage_failed)
-    )
-    metrics.add_metric(name="BatchesParked", unit=MetricUnit.Count, value=int(result.parked > 0))
-    metrics.add_metric(
-        name="RequestsRefused", unit=MetricUnit.Count, value=int(result.refused_before_auth)
-    )
-    metrics.add_metric(
-        name="AuthDowngraded", unit=MetricUnit.Count, value=int(result.auth_downgraded is not None)
-    )
+    add_count_when_nonzero(metrics, "EventsDuplicate", result.duplicates)
+    add_count_when_nonzero(metrics, "EventsRejected", result.rejected)
+    add_count_when_nonzero(metrics, "DlqSends", result.dlq_sends)
+    add_count_when_nonzero(metrics, "BotEvents", result.bots)
+    add_count_when_nonzero(metrics, "UntrustedUserIds", result.untrusted_user_ids)
+    add_count_when_nonzero(metrics, "StorageFailures", int(result.storage_failed))
+    add_count_when_nonzero(metrics, "BatchesParked", int(result.parked > 0))
+    add_count_when_nonzero(metrics, "RequestsRefused", int(result.refused_before_auth))
+    add_count_when_nonzero(metrics, "AuthDowngraded", int(result.auth_downgraded is not None))
 
 
 @metrics.log_metrics
