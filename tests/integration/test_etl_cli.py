@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import psycopg2
 import pytest
 
 from clickstream.etl.synthetic import SyntheticShop, write_objects
@@ -56,7 +57,7 @@ def test_migrate_run_backfill_compact_and_status_from_the_command_line(
     assert backfill["status"] == "succeeded" and backfill["rows_inserted"] == 0
     compacted = json_out(cli("compact", "--hour", hour.strftime("%Y-%m-%dT%H"), *state, env=env))
     assert compacted["objects_merged"] == len(keys)
-    status = json_out(cli("status", *state, env=env))
+    status = json_out(cli("status", "--json", *state, env=env))
     assert status["pending_objects"] == [] and status["failing_objects"] == []
     assert status["freshness"]["latest_status"] == "succeeded"
     assert [r["status"] for r in status["recent_runs"]][:2] == ["succeeded", "succeeded"]
@@ -85,3 +86,68 @@ def test_bad_arguments_and_missing_settings_get_clear_errors(tmp_path, moto_endp
     assert (
         dead_db.returncode == 1 and "cannot connect to PostgreSQL at 127.0.0.1:9" in dead_db.stdout
     )
+
+
+@pytest.mark.slow
+def test_status_reads_as_a_summary_prints_numbers_as_json_and_exits_by_the_objective(
+    warehouse_db, raw_bucket, moto_endpoint, tmp_path
+):
+    # Given one loaded hour of events
+    s3, bucket = raw_bucket
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    write_objects(s3, bucket, list(SyntheticShop(seed=62).events(120, hour, timedelta(minutes=20))))
+    env = {
+        "RAW_BUCKET": bucket,
+        "DATABASE_URL": warehouse_db.owner_url,
+        "AWS_ENDPOINT_URL": moto_endpoint,
+    }
+    state = ["--state-dir", str(tmp_path)]
+    assert cli("etl", "run", *state, env=env).returncode == 0
+
+    # When the on-call engineer types `clickstream status`
+    text = cli("status", *state, env=env)
+    # Then a summary, not JSON, and exit 0 since the objective holds
+    assert text.returncode == 0, text.stdout + text.stderr
+    assert not text.stdout.lstrip().startswith("{")
+    assert "freshness   OK: last successful load 0 min ago (objective 120 min)" in text.stdout
+    assert "backlog     0 raw objects not loaded, 0 failing" in text.stdout
+    assert "alarms      none in ALARM" in text.stdout  # moto's CloudWatch has none
+    assert "succeeded" in text.stdout.split("recent runs")[1]
+
+    # And --json gives numbers as numbers
+    report = json_out(cli("status", "--json", *state, env=env))
+    minutes, lag = report["freshness"]["freshness_minutes"], report["freshness"]["lag_seconds"]
+    assert isinstance(minutes, int | float) and 0 <= minutes < 5
+    assert isinstance(lag, int) and lag > 0
+    assert report["objective"] == {"freshness_objective_minutes": 120, "met": True}
+    assert report["alarms"]["known"] is True and report["alarms"]["in_alarm"] == []
+    assert isinstance(report["recent_runs"][0]["rows_inserted"], int)
+
+    # When the last successful load is three hours old: objective missed, exit 1
+    conn = psycopg2.connect(warehouse_db.owner_url)
+    with conn, conn.cursor() as cur:
+        cur.execute("update etl_runs set ended_at = now() - interval '3 hours'")
+    conn.close()
+    missed = cli("status", *state, env=env)
+    assert missed.returncode == 1, missed.stdout + missed.stderr
+    assert "freshness   MISSED: last successful load 3.0 h ago" in missed.stdout
+    assert json.loads(cli("status", "--json", *state, env=env).stdout)["objective"]["met"] is False
+
+    # When the database is down: cannot tell, exit 2 with the reason
+    down = cli("status", *state, env={**env, "DATABASE_URL": "postgresql://x@127.0.0.1:9/x"})
+    assert down.returncode == 2
+    assert "freshness   UNKNOWN: cannot connect to PostgreSQL at 127.0.0.1:9" in down.stdout
+
+
+@pytest.mark.slow
+def test_status_exits_1_when_no_load_ever_succeeded(
+    warehouse_db, raw_bucket, moto_endpoint, tmp_path
+):
+    env = {
+        "RAW_BUCKET": raw_bucket[1],
+        "DATABASE_URL": warehouse_db.owner_url,
+        "AWS_ENDPOINT_URL": moto_endpoint,
+    }
+    result = cli("status", "--state-dir", str(tmp_path), env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "freshness   MISSED: last successful load never" in result.stdout

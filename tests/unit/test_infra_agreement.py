@@ -9,6 +9,7 @@ variables, metric names, secrets handling and package paths.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -416,7 +417,24 @@ def custom_metric_alarms() -> Iterator[tuple[str, str, str]]:
             if expression(spec.get("metric_name", "")) == "each.value.metric_name":
                 source = re.search(r"local\.(\w+)", expression(spec["for_each"]))
                 assert source, f"{module.name}: cannot tell what {name} iterates over"
-                for key, entry in locals_of(module)[source.group(1)].items():
+                entries = locals_of(module)[source.group(1)]
+                if isinstance(entries, str):
+                    # A for expression over the shared definitions file (monitoring's
+                    # alarm_definitions.json, group "occurrence" or "queue"), where the
+                    # namespace "custom" stands for var.metrics_namespace.
+                    assert "local.definitions." in entries, f"{name}: {entries[:80]}"
+                    group = entries.split("local.definitions.")[1].split()[0].strip(":")
+                    document = json.loads((module / "alarm_definitions.json").read_text())
+                    for key, spec_entry in document[group].items():
+                        if spec_entry["namespace"] == "custom":
+                            entry_treat = (
+                                spec_entry["treat_missing_data"]
+                                if treat == "each.value.treat_missing_data"
+                                else treat
+                            )
+                            yield f"{name}[{key}]", spec_entry["metric_name"], entry_treat
+                    continue
+                for key, entry in entries.items():
                     if expression(entry["namespace"]) != "var.metrics_namespace":
                         continue
                     entry_treat = (
@@ -441,11 +459,18 @@ def test_custom_metric_alarms_watch_metrics_the_code_publishes() -> None:
     assert expression(occurrence["for_each"]).startswith("{for k, v in local.occurrence_alarms :")
     assert expression(occurrence["namespace"]) == "each.value.namespace"
     assert expression(occurrence["metric_name"]) == "each.value.metric_name"
-    alarms += list(locals_of(monitoring)["occurrence_alarms"].values())
     watched = {
         unquote(spec["metric_name"])
         for spec in alarms
         if expression(spec["namespace"]) == "var.metrics_namespace"
+    }
+    # The occurrence map comes from the shared definitions file (namespace "custom").
+    assert "jsondecode(file(" in expression(locals_of(monitoring)["definitions"])
+    definitions = json.loads((monitoring / "alarm_definitions.json").read_text())
+    watched |= {
+        spec["metric_name"]
+        for spec in definitions["occurrence"].values()
+        if spec["namespace"] == "custom"
     }
     assert {"DataFreshnessMinutes", "EtlFailed", "StorageFailures"} <= watched
     missing = watched - published_metrics()
@@ -592,15 +617,16 @@ def test_parking_queue_depth_alarms_to_the_alert_topic() -> None:
     monitoring = MODULES / "monitoring"
     alarm = resource(monitoring, "aws_cloudwatch_metric_alarm", "dlq_depth")
     assert expression(alarm["for_each"]).startswith("{for k, v in local.queue_alarms :")
-    queues = {unquote(k): v for k, v in locals_of(monitoring)["queue_alarms"].items()}
+    queues = json.loads((monitoring / "alarm_definitions.json").read_text())["queue"]
     # Parked batches are data at risk: their alarm is in the lean profile's set too.
     assert [unquote(q) for q in locals_of(monitoring)["essential_queues"]] == ["parking"]
     assert {"ingest", "parking", "schedule"} <= set(queues)
-    assert expression(queues["parking"]["queue"]) == "var.ingest_parking_queue_name"
-    assert expression(queues["ingest"]["queue"]) == "var.ingest_dlq_name"
-    assert unquote(queues["parking"]["alarm_name"]) != unquote(queues["ingest"]["alarm_name"])
-    assert int(alarm["threshold"]) == 0
-    assert unquote(alarm["comparison_operator"]) == "GreaterThanThreshold"
+    assert queues["parking"]["dimensions"]["QueueName"] == "var.ingest_parking_queue_name"
+    assert queues["ingest"]["dimensions"]["QueueName"] == "var.ingest_dlq_name"
+    assert queues["parking"]["alarm_name"] != queues["ingest"]["alarm_name"]
+    assert {q["threshold"] for q in queues.values()} == {0}
+    assert {q["comparison_operator"] for q in queues.values()} == {"GreaterThanThreshold"}
+    assert expression(alarm["threshold"]) == "each.value.threshold"
     assert expression(alarm["alarm_actions"]) == "local.alarm_actions"
     call = module_call(PLATFORM, "monitoring")
     assert expression(call["ingest_parking_queue_name"]) == "module.ingest.sqs_queue_parking_name"

@@ -50,12 +50,19 @@ COMPACT_ENVIRONMENT: tuple[str, ...] = (
     "ETL_TIME_BUDGET_SECONDS",
 )
 # The ETL Lambda also reads the queues and the ingest function for each run's
-# reliability snapshot.
+# reliability snapshot, and the business alert thresholds (clickstream.etl.business_alerts).
 ETL_ENVIRONMENT: tuple[str, ...] = (
     *COMPACT_ENVIRONMENT,
     "DLQ_URL",
     "PARKING_QUEUE_URL",
     "INGEST_FUNCTION_NAME",
+    "BIZ_ALERTS_ENABLED",
+    "BIZ_CONVERSION_MIN_PERCENT",
+    "BIZ_CONVERSION_HOURS",
+    "BIZ_NO_PURCHASE_HOURS",
+    "BIZ_COMPARE_HOURS",
+    "BIZ_DROP_PERCENT",
+    "BIZ_MIN_SESSIONS",
 )
 
 # Header CloudFront adds to every request it forwards to the ingest API (the value is

@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -92,11 +93,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     compaction.set_defaults(handler=_compact)
 
+    drill = subparsers.add_parser(
+        "rebuild",
+        help="disaster recovery: migrate an EMPTY database and load every raw object of a range",
+    )
+    _add_common(drill)
+    drill.add_argument("--from", dest="first", required=True, help="first hour, 2026-11-28T00")
+    drill.add_argument("--to", dest="last", required=True, help="last hour (inclusive)")
+    drill.set_defaults(handler=_rebuild)
+
+    alerts = subparsers.add_parser(
+        "alerts", help="CloudWatch alarm states and the recent alert notifications"
+    )
+    alerts.add_argument(
+        "--state-dir", type=Path, default=DEFAULT_STATE_DIR, help="local stack state (stack.env)"
+    )
+    alerts.add_argument("--limit", type=int, default=20, help="notifications to show")
+    alerts.add_argument("--json", action="store_true", help="print as JSON")
+    alerts.set_defaults(handler=_alerts)
+
     report = subparsers.add_parser("status", help="freshness, lag, backlog and recent ETL runs")
     _add_common(report)
     report.add_argument(
         "--days", type=int, default=7, help="how far back to look for pending objects"
     )
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
     report.set_defaults(handler=_status)
 
 
@@ -183,15 +204,92 @@ def _compact(args: argparse.Namespace) -> int:
     return 1 if result.get("errors") or result.get("delete_errors") else 0
 
 
-def _status(args: argparse.Namespace) -> int:
-    import boto3
+def _rebuild(args: argparse.Namespace) -> int:
+    """Progress on stderr, the totals as JSON on stdout; 2 for bad input or a refused
+    (non-empty) database, 1 when a load fails."""
+    from clickstream.etl import rebuild
+
+    def progress(message: str) -> None:
+        print(f"rebuild: {message}", file=sys.stderr, flush=True)
 
     try:
         settings = _settings(args)
-    except ConfigError as error:
-        print(f"error: {error}")
+        first, last = parse_hour(args.first), parse_hour(args.last)
+        url = settings.resolve_database_url()
+        result = rebuild.rebuild(settings, url, first, last, progress=progress)
+    except (
+        ConfigError,
+        ValueError,
+        rebuild.RebuildRefused,
+        warehouse.WarehouseUnavailable,
+    ) as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
-    conn = warehouse.connect(settings.resolve_database_url(), application_name="clickstream-status")
+    except loader.EtlRunFailed as failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
+    _print(result)
+    return 0
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    """Alarm states from CloudWatch; notifications from the local stack's alerts.jsonl
+    (on AWS, the alert topic's e-mail is the record). 2 when CloudWatch is unreachable."""
+    import boto3
+
+    from clickstream.local.alarms import read_notifications
+
+    _environment(args.state_dir)
+    try:
+        pages = boto3.client("cloudwatch").get_paginator("describe_alarms").paginate()
+        alarms = [
+            {
+                "name": a["AlarmName"],
+                "state": a["StateValue"],
+                "since": a["StateUpdatedTimestamp"].isoformat(),
+                "reason": a.get("StateReason", ""),
+            }
+            for page in pages
+            for a in page.get("MetricAlarms", [])
+        ]
+    except Exception as error:  # any AWS failure: say so, exit 2
+        print(f"error: cannot read alarms from CloudWatch: {error}", file=sys.stderr)
+        return 2
+    notifications = read_notifications(args.state_dir, args.limit)
+    if args.json:
+        _print({"alarms": alarms, "notifications": notifications})
+        return 0
+    firing = [a for a in alarms if a["state"] == "ALARM"]
+    print(f"{len(alarms)} alarms, {len(firing)} in ALARM")
+    for alarm in sorted(alarms, key=lambda a: (a["state"] != "ALARM", a["name"])):
+        print(f"  {alarm['state']:<17} {alarm['name']:<45} since {alarm['since'][:19]}")
+    print(f"recent notifications ({len(notifications)})")
+    for note in notifications:
+        print(f"  {note['StateChangeTime'][:19]}  {note['subject']}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    """Exit 0 when the freshness objective holds, 1 when it is missed, 2 when it cannot
+    be told (settings missing, database unreachable)."""
+    import boto3
+    from botocore.config import Config
+
+    from clickstream.etl.reliability import ReliabilitySettings
+
+    try:
+        settings = _settings(args)
+        objective = ReliabilitySettings.from_env(
+            _environment(args.state_dir)
+        ).freshness_objective_minutes
+        conn = warehouse.connect(
+            settings.resolve_database_url(), application_name="clickstream-status"
+        )
+    except (ConfigError, warehouse.WarehouseUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        print(f"freshness   UNKNOWN: {error}")
+        return status.EXIT_UNKNOWN
+    quick = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1})
     try:
         report = status.status_report(
             boto3.client("s3"),
@@ -200,8 +298,13 @@ def _status(args: argparse.Namespace) -> int:
             datetime.now(UTC),
             settings.grace_hours,
             args.days,
+            objective_minutes=objective,
+            cloudwatch=boto3.client("cloudwatch", config=quick),
         )
     finally:
         conn.close()
-    _print(report)
-    return 0
+    if args.json:
+        _print(report)
+    else:
+        sys.stdout.write(status.render_text(report))
+    return status.objective_exit_code(report)

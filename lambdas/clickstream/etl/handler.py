@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
-from clickstream.etl import loader, reliability, warehouse
+from clickstream.etl import business_alerts, loader, reliability, warehouse
 from clickstream.etl.config import EtlSettings
 from clickstream.etl.reliability import ReliabilitySettings
 from clickstream.observability import add_count_when_nonzero, get_logger, get_metrics
@@ -147,6 +147,9 @@ def execute(
         raise
     reliability.record(deps.connect, summary.run_id, health)
     emit_metrics(summary)
+    if summary.status in ("succeeded", "partial"):
+        # Store-owner alerts (conversion, purchases, traffic, revenue); never fails the run.
+        business_alerts.after_run(deps.connect, settings.sns_topic_arn)
     if summary.objects_quarantined:
         publish_alert(
             settings.sns_topic_arn,

@@ -70,7 +70,7 @@ class SchedulerComponent:
 
     def _loop(self, etl_settings: Any, interval: float) -> None:
         from clickstream.etl import loader
-        from clickstream.etl.handler import execute
+        from clickstream.etl.handler import execute, metrics
 
         while not self.stopping.wait(interval):
             try:
@@ -82,6 +82,10 @@ class SchedulerComponent:
                 logger.error("scheduled etl run failed", error=str(failure))
             except Exception:
                 logger.exception("scheduled etl run crashed")
+            finally:
+                # What Lambda's @metrics.log_metrics does: print the run's EMF record
+                # (the local stack's forwarder puts it into CloudWatch).
+                metrics.flush_metrics()
             self.runs += 1
 
     def stop(self) -> None:

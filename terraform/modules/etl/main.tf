@@ -43,6 +43,14 @@ resource "aws_lambda_function" "etl" {
       PARKING_QUEUE_URL       = var.parking_queue_url
       INGEST_FUNCTION_NAME    = var.ingest_function_name
       LOG_LEVEL               = var.log_level
+      # Business alerts after each run (docs/runbook.md, "Business alerts").
+      BIZ_ALERTS_ENABLED         = tostring(var.business_alerts.enabled)
+      BIZ_CONVERSION_MIN_PERCENT = tostring(var.business_alerts.conversion_min_percent)
+      BIZ_CONVERSION_HOURS       = tostring(var.business_alerts.conversion_hours)
+      BIZ_NO_PURCHASE_HOURS      = tostring(var.business_alerts.no_purchase_hours)
+      BIZ_COMPARE_HOURS          = tostring(var.business_alerts.compare_hours)
+      BIZ_DROP_PERCENT           = tostring(var.business_alerts.drop_percent)
+      BIZ_MIN_SESSIONS           = tostring(var.business_alerts.min_sessions)
     }
   }
 

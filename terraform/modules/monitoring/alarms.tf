@@ -13,100 +13,33 @@ locals {
   essential_occurrence = ["ingest_storage_failures", "etl_failed"]
   essential_queues     = ["parking"]
 
-  # Alarms that fire on a single occurrence: the Sum over one period reaching 1, with
-  # no data meaning nothing happened. Only what they watch differs.
+  # One definition of each single-occurrence and queue-depth alarm (metric, statistic,
+  # period, evaluation periods, threshold, comparison, missing data), shared with the
+  # local stack, which evaluates the same file against moto (lambdas/clickstream/local/alarms.py).
+  # Namespace "custom" is var.metrics_namespace; a dimension value "var.NAME" is the
+  # variable of that name in local.dimension_values.
+  definitions = jsondecode(file("${path.module}/alarm_definitions.json"))
+  dimension_values = {
+    ingest_function_name      = var.ingest_function_name
+    etl_function_name         = var.etl_function_name
+    compact_function_name     = var.compact_function_name
+    schedule_group_name       = var.schedule_group_name
+    ingest_dlq_name           = var.ingest_dlq_name
+    ingest_parking_queue_name = var.ingest_parking_queue_name
+    schedule_dlq_name         = var.schedule_dlq_name
+  }
   occurrence_alarms = {
-    ingest_errors = {
-      alarm_name  = "ingest-errors"
-      description = "The ingest function raised (unhandled error or timeout)."
-      namespace   = "AWS/Lambda"
-      metric_name = "Errors"
-      dimensions  = { FunctionName = var.ingest_function_name }
-      period      = 300
-    }
-    ingest_throttles = {
-      alarm_name  = "ingest-throttles"
-      description = "The ingest function hit its reserved concurrency; shoppers get 429 and the SDK retries. Raise reserved_concurrency if this is real traffic."
-      namespace   = "AWS/Lambda"
-      metric_name = "Throttles"
-      dimensions  = { FunctionName = var.ingest_function_name }
-      period      = 300
-    }
-    ingest_storage_failures = {
-      alarm_name  = "ingest-storage-failures"
-      description = "The ingest could not write to S3 (the proposal's S3 PutObject failures); the batch went to the parking queue or was answered 5xx."
-      namespace   = var.metrics_namespace
-      metric_name = "StorageFailures"
-      dimensions  = { service = "ingest" }
-      period      = 300
-    }
-    etl_errors = {
-      alarm_name  = "etl-errors"
-      description = "An ETL run raised. The next run resumes from the watermark; check the ETL logs and the SNS message the run published."
-      namespace   = "AWS/Lambda"
-      metric_name = "Errors"
-      dimensions  = { FunctionName = var.etl_function_name }
-      period      = 3600
-    }
-    etl_failed = {
-      alarm_name  = "etl-failed"
-      description = "The ETL reported a failed run (EtlFailed), including failures it caught and answered without raising."
-      namespace   = var.metrics_namespace
-      metric_name = "EtlFailed"
-      dimensions  = { service = "etl" }
-      period      = 3600
-    }
-    quarantined_objects = {
-      alarm_name  = "etl-quarantined-objects"
-      description = "The ETL quarantined raw objects it could not parse; their events are not in the warehouse until fixed and replayed."
-      namespace   = var.metrics_namespace
-      metric_name = "QuarantinedObjects"
-      dimensions  = { service = "etl" }
-      period      = 3600
-    }
-    compact_errors = {
-      alarm_name  = "compact-errors"
-      description = "A compaction run raised (database unreachable, S3 refused a write or delete). Small objects stay as they are and the next hourly run retries; nothing is lost. Check the compactor's logs."
-      namespace   = "AWS/Lambda"
-      metric_name = "Errors"
-      dimensions  = { FunctionName = var.compact_function_name }
-      period      = 3600
-    }
-    schedule_target_errors = {
-      alarm_name  = "schedule-target-errors"
-      description = "EventBridge Scheduler could not invoke the ETL or the compactor (permissions, throttling, deleted function)."
-      namespace   = "AWS/Scheduler"
-      metric_name = "TargetErrorCount"
-      dimensions  = { ScheduleGroup = var.schedule_group_name }
-      period      = 3600
-    }
-    schedule_dropped = {
-      alarm_name  = "schedule-dropped"
-      description = "EventBridge Scheduler dropped invocations after exhausting its retries."
-      namespace   = "AWS/Scheduler"
-      metric_name = "InvocationDroppedCount"
-      dimensions  = { ScheduleGroup = var.schedule_group_name }
-      period      = 3600
-    }
+    for k, v in local.definitions.occurrence : k => merge(v, {
+      namespace  = v.namespace == "custom" ? var.metrics_namespace : v.namespace
+      dimensions = { for dk, dv in v.dimensions : dk => startswith(dv, "var.") ? local.dimension_values[trimprefix(dv, "var.")] : dv }
+    })
   }
   # The keys are the resource addresses (dlq_depth["ingest"] ...); the alarm names say
   # what each queue holds.
   queue_alarms = {
-    ingest = {
-      queue       = var.ingest_dlq_name
-      alarm_name  = "ingest-dlq-depth"
-      description = "Rejected events (schema, size, enrichment) are waiting in ${var.ingest_dlq_name}. Inspect with `clickstream dlq inspect`; fix the client, then purge or let them expire."
-    }
-    parking = {
-      queue       = var.ingest_parking_queue_name
-      alarm_name  = "ingest-parking-depth"
-      description = "Accepted batches are parked in ${var.ingest_parking_queue_name} because S3 refused writes. Fix S3, then `clickstream dlq replay`; they are kept 14 days."
-    }
-    schedule = {
-      queue       = var.schedule_dlq_name
-      alarm_name  = "schedule-dlq-depth"
-      description = "Scheduled ETL or compactor invocations failed and are waiting in ${var.schedule_dlq_name}. Fix the cause; the next scheduled run catches up."
-    }
+    for k, v in local.definitions.queue : k => merge(v, {
+      dimensions = { for dk, dv in v.dimensions : dk => startswith(dv, "var.") ? local.dimension_values[trimprefix(dv, "var.")] : dv }
+    })
   }
 }
 
@@ -154,16 +87,16 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
   for_each = { for k, v in local.queue_alarms : k => v if local.full || contains(local.essential_queues, k) }
 
   alarm_name          = "${var.name}-${each.value.alarm_name}"
-  alarm_description   = each.value.description
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = each.value.queue }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
+  alarm_description   = "${each.value.description} (${each.value.dimensions["QueueName"]})"
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric_name
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
+  period              = each.value.period
+  evaluation_periods  = each.value.evaluation_periods
+  threshold           = each.value.threshold
+  comparison_operator = each.value.comparison_operator
+  treat_missing_data  = each.value.treat_missing_data
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
   tags                = var.tags
@@ -240,12 +173,12 @@ resource "aws_cloudwatch_metric_alarm" "occurrence" {
   namespace           = each.value.namespace
   metric_name         = each.value.metric_name
   dimensions          = each.value.dimensions
-  statistic           = "Sum"
+  statistic           = each.value.statistic
   period              = each.value.period
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
+  evaluation_periods  = each.value.evaluation_periods
+  threshold           = each.value.threshold
+  comparison_operator = each.value.comparison_operator
+  treat_missing_data  = each.value.treat_missing_data
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
   tags                = var.tags

@@ -1,0 +1,383 @@
+"""Alarms that fire locally, from the definitions Terraform deploys.
+
+moto stores CloudWatch alarms but never evaluates them, and the handlers' EMF
+metrics only reach stdout. Here:
+- `EmfForwarder` sits in front of this process's stdout (the local stack runs the
+  handlers in-process, and Powertools prints each EMF record there): every EMF line is
+  parsed and put into moto's CloudWatch with put_metric_data, and still written out;
+- `AlarmEvaluator` reads terraform/modules/monitoring/alarm_definitions.json (the file
+  alarms.tf reads with jsondecode), creates the alarms in moto, publishes the queue
+  depths as AWS/SQS would, evaluates each definition against moto's metrics, records
+  state changes with set_alarm_state and publishes each change to the alerts topic
+  (ALERTS_TOPIC_ARN) in the shape CloudWatch uses, and appends it to
+  `<state dir>/alerts.jsonl` for `clickstream alerts`.
+Locally each period is shortened to LOCAL_ALARM_PERIOD_SECONDS (default 60) so that an
+alarm also recovers within a test; everything else is the deployed definition.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from clickstream.observability import METRICS_NAMESPACE, get_logger
+
+logger = get_logger("local-alarms")
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+DEFINITIONS_PATH = REPO_ROOT / "terraform" / "modules" / "monitoring" / "alarm_definitions.json"
+ALARM_PREFIX = "clickstream-local-"
+DEFAULT_LOCAL_PERIOD_SECONDS = 60.0
+NOTIFICATIONS_FILE = "alerts.jsonl"
+COMPARISONS = {
+    "GreaterThanOrEqualToThreshold": lambda value, threshold: value >= threshold,
+    "GreaterThanThreshold": lambda value, threshold: value > threshold,
+    "LessThanThreshold": lambda value, threshold: value < threshold,
+    "LessThanOrEqualToThreshold": lambda value, threshold: value <= threshold,
+}
+
+
+def load_definitions(path: Path = DEFINITIONS_PATH) -> dict[str, dict[str, Any]]:
+    """Every alarm definition by alarm name (occurrence and queue groups together)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    definitions: dict[str, dict[str, Any]] = {}
+    for group in ("occurrence", "queue"):
+        for spec in document[group].values():
+            definitions[spec["alarm_name"]] = spec
+    return definitions
+
+
+def resolve(spec: Mapping[str, Any], names: Mapping[str, str], namespace: str) -> dict[str, Any]:
+    """A definition with its namespace and `var.NAME` dimension values filled in."""
+    dimensions = {}
+    for key, value in spec["dimensions"].items():
+        if value.startswith("var."):
+            variable = value.removeprefix("var.")
+            if variable not in names:
+                raise KeyError(f"{spec['alarm_name']}: no local value for {value}")
+            value = names[variable]
+        dimensions[key] = value
+    ns = namespace if spec["namespace"] == "custom" else spec["namespace"]
+    return {**spec, "namespace": ns, "dimensions": dimensions}
+
+
+# ---- EMF -> CloudWatch ----------------------------------------------------------------
+
+
+def emf_metric_data(record: Mapping[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(namespace, MetricData) pairs of one EMF record; [] if it is not EMF."""
+    aws = record.get("_aws")
+    if not isinstance(aws, Mapping):
+        return []
+    stamp = datetime.fromtimestamp(aws.get("Timestamp", 0) / 1000, UTC)
+    result = []
+    for directive in aws.get("CloudWatchMetrics", []):
+        data = []
+        for dimension_set in directive.get("Dimensions", []) or [[]]:
+            dimensions = [{"Name": name, "Value": str(record[name])} for name in dimension_set]
+            for metric in directive.get("Metrics", []):
+                values = record.get(metric["Name"])
+                for value in values if isinstance(values, list) else [values]:
+                    if isinstance(value, int | float):
+                        data.append(
+                            {
+                                "MetricName": metric["Name"],
+                                "Dimensions": dimensions,
+                                "Timestamp": stamp,
+                                "Value": float(value),
+                                "Unit": metric.get("Unit", "None"),
+                            }
+                        )
+        if data:
+            result.append((directive["Namespace"], data))
+    return result
+
+
+class EmfForwarder:
+    """A stdout stand-in: writes through, and forwards each complete EMF line."""
+
+    def __init__(self, stream: TextIO, cloudwatch: Any) -> None:
+        self.stream = stream
+        self.cloudwatch = cloudwatch
+        self._buffer = ""
+        self._lock = threading.Lock()
+        self.forwarded = 0
+
+    def write(self, text: str) -> int:
+        written = self.stream.write(text)
+        with self._lock:
+            self._buffer += text
+            lines = self._buffer.split("\n")
+            self._buffer = lines.pop()
+        for line in lines:
+            if '"_aws"' in line:
+                self._forward(line)
+        return written
+
+    def _forward(self, line: str) -> None:
+        try:
+            record = json.loads(line)
+            for namespace, data in emf_metric_data(record):
+                for start in range(0, len(data), 1000):
+                    self.cloudwatch.put_metric_data(
+                        Namespace=namespace, MetricData=data[start : start + 1000]
+                    )
+                self.forwarded += len(data)
+        except Exception as error:  # a metric lost locally must never break a handler
+            self.stream.write(f"emf forwarder: {type(error).__name__}: {error}\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+# ---- evaluation -------------------------------------------------------------------------
+
+
+class AlarmEvaluator:
+    def __init__(
+        self,
+        cloudwatch: Any,
+        sns: Any,
+        topic_arn: str,
+        names: Mapping[str, str],
+        state_dir: Path,
+        period_seconds: float = DEFAULT_LOCAL_PERIOD_SECONDS,
+        namespace: str = METRICS_NAMESPACE,
+        sqs: Any = None,
+        queue_urls: tuple[str, ...] = (),
+        definitions: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        self.cloudwatch = cloudwatch
+        self.sns = sns
+        self.sqs = sqs
+        self.queue_urls = queue_urls
+        self.topic_arn = topic_arn
+        self.state_dir = state_dir
+        self.period_seconds = period_seconds
+        self.alarms = {
+            name: resolve(spec, names, namespace)
+            for name, spec in (definitions or load_definitions()).items()
+        }
+        self.states: dict[str, str] = {}
+
+    def create(self) -> None:
+        """The alarms in moto (so describe_alarms and `clickstream status` see them), OK."""
+        for name, spec in self.alarms.items():
+            self.cloudwatch.put_metric_alarm(
+                AlarmName=ALARM_PREFIX + name,
+                AlarmDescription=spec["description"],
+                Namespace=spec["namespace"],
+                MetricName=spec["metric_name"],
+                Dimensions=[{"Name": k, "Value": v} for k, v in spec["dimensions"].items()],
+                Statistic=spec["statistic"],
+                Period=int(spec["period"]),
+                EvaluationPeriods=int(spec["evaluation_periods"]),
+                Threshold=float(spec["threshold"]),
+                ComparisonOperator=spec["comparison_operator"],
+                TreatMissingData=spec["treat_missing_data"],
+                AlarmActions=[self.topic_arn],
+                OKActions=[self.topic_arn],
+            )
+            self.cloudwatch.set_alarm_state(
+                AlarmName=ALARM_PREFIX + name,
+                StateValue="OK",
+                StateReason="local stack started",
+            )
+            self.states[name] = "OK"
+
+    def publish_queue_depths(self, now: datetime) -> None:
+        """What AWS/SQS publishes every minute, from the queues' attributes."""
+        if self.sqs is None:
+            return
+        for url in self.queue_urls:
+            visible = self.sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]["ApproximateNumberOfMessages"]
+            self.cloudwatch.put_metric_data(
+                Namespace="AWS/SQS",
+                MetricData=[
+                    {
+                        "MetricName": "ApproximateNumberOfMessagesVisible",
+                        "Dimensions": [{"Name": "QueueName", "Value": url.rsplit("/", 1)[-1]}],
+                        "Timestamp": now,
+                        "Value": float(visible),
+                        "Unit": "Count",
+                    }
+                ],
+            )
+
+    def evaluate(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Evaluate every alarm once; return the state changes (each also published)."""
+        now = now or datetime.now(UTC)
+        self.publish_queue_depths(now)
+        changes = []
+        for name, spec in self.alarms.items():
+            state, reason = self._state(spec, now)
+            if state == self.states.get(name):
+                continue
+            old = self.states.get(name, "INSUFFICIENT_DATA")
+            self.states[name] = state
+            self.cloudwatch.set_alarm_state(
+                AlarmName=ALARM_PREFIX + name, StateValue=state, StateReason=reason
+            )
+            changes.append(self._notify(name, spec, old, state, reason, now))
+        return changes
+
+    def _state(self, spec: Mapping[str, Any], now: datetime) -> tuple[str, str]:
+        period = max(1, int(min(float(spec["period"]), self.period_seconds)))
+        periods = int(spec["evaluation_periods"])
+        statistic = spec["statistic"]
+        points = self.cloudwatch.get_metric_statistics(
+            Namespace=spec["namespace"],
+            MetricName=spec["metric_name"],
+            Dimensions=[{"Name": k, "Value": v} for k, v in spec["dimensions"].items()],
+            StartTime=now - timedelta(seconds=period * periods),
+            EndTime=now,
+            Period=period,
+            Statistics=[statistic],
+        )["Datapoints"]
+        compare = COMPARISONS[spec["comparison_operator"]]
+        threshold = float(spec["threshold"])
+        values = [float(p[statistic]) for p in points]
+        breaching = sum(1 for v in values if compare(v, threshold))
+        missing = max(0, periods - len(values))
+        if spec["treat_missing_data"] == "breaching":
+            breaching += missing
+        shown = ", ".join(f"{v:g}" for v in values) or "no data"
+        verdict = "ALARM" if breaching >= periods else "OK"
+        reason = (
+            f"Threshold Crossed: {spec['statistic']} of {spec['metric_name']} over the last"
+            f" {periods} period(s) of {period} s [{shown}] was"
+            f" {'' if verdict == 'ALARM' else 'not '}{spec['comparison_operator']} {threshold:g}"
+        )
+        return verdict, reason
+
+    def _notify(
+        self, name: str, spec: Mapping[str, Any], old: str, new: str, reason: str, now: datetime
+    ) -> dict[str, Any]:
+        message = {
+            "AlarmName": ALARM_PREFIX + name,
+            "AlarmDescription": spec["description"],
+            "NewStateValue": new,
+            "OldStateValue": old,
+            "NewStateReason": reason,
+            "StateChangeTime": now.isoformat(),
+            "Trigger": {
+                "MetricName": spec["metric_name"],
+                "Namespace": spec["namespace"],
+                "Statistic": spec["statistic"].upper(),
+                "Threshold": spec["threshold"],
+                "ComparisonOperator": spec["comparison_operator"],
+                "TreatMissingData": spec["treat_missing_data"],
+            },
+        }
+        subject = f'{new}: "{ALARM_PREFIX}{name}" (local)'
+        entry: dict[str, Any] = {"subject": subject, **message}
+        try:
+            entry["message_id"] = self.sns.publish(
+                TopicArn=self.topic_arn, Subject=subject, Message=json.dumps(message)
+            )["MessageId"]
+        except Exception as error:
+            entry["publish_error"] = str(error)
+            logger.error("alarm notification not published", alarm=name, error=str(error))
+        with (self.state_dir / NOTIFICATIONS_FILE).open("a", encoding="utf-8") as log:
+            log.write(json.dumps(entry) + "\n")
+        logger.info("alarm state changed", alarm=name, old=old, new=new)
+        return entry
+
+
+def local_names(env: Mapping[str, str]) -> dict[str, str]:
+    """The local stack's resources for each `var.NAME` of the definitions."""
+    queue = lambda key, default: (env.get(key) or default).rsplit("/", 1)[-1]  # noqa: E731
+    return {
+        "ingest_function_name": "clickstream-local-ingest",
+        "etl_function_name": "clickstream-local-etl",
+        "compact_function_name": "clickstream-local-compact",
+        "schedule_group_name": "clickstream-local",
+        "ingest_dlq_name": queue("DLQ_URL", "clickstream-local-ingest-dlq"),
+        "ingest_parking_queue_name": queue("PARKING_QUEUE_URL", "clickstream-local-ingest-parking"),
+        "schedule_dlq_name": "clickstream-local-schedule-dlq",
+    }
+
+
+class AlarmsComponent:
+    """The EMF forwarder on stdout and the evaluator on its own schedule."""
+
+    name = "alarms"
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.evaluator: AlarmEvaluator | None = None
+        self._original_stdout: TextIO | None = None
+
+    def start(self, settings: Any, env: dict[str, str]) -> dict[str, str]:
+        import sys
+
+        import boto3
+
+        session = boto3.session.Session(
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name=env.get("AWS_DEFAULT_REGION", "us-east-1"),
+        )
+        endpoint = env["AWS_ENDPOINT_URL"]
+        cloudwatch = session.client("cloudwatch", endpoint_url=endpoint)
+        # As on AWS, the alarms notify the one alert topic the ETL also publishes to.
+        topic_arn = env["SNS_TOPIC_ARN"]
+        period = float(os.environ.get("LOCAL_ALARM_PERIOD_SECONDS") or DEFAULT_LOCAL_PERIOD_SECONDS)
+        self.evaluator = AlarmEvaluator(
+            cloudwatch,
+            session.client("sns", endpoint_url=endpoint),
+            topic_arn,
+            local_names(env),
+            settings.state_dir,
+            period_seconds=period,
+            namespace=env.get("METRICS_NAMESPACE") or METRICS_NAMESPACE,
+            sqs=session.client("sqs", endpoint_url=endpoint),
+            queue_urls=tuple(u for u in (env.get("DLQ_URL"), env.get("PARKING_QUEUE_URL")) if u),
+        )
+        self.evaluator.create()
+        self._original_stdout = sys.stdout
+        sys.stdout = EmfForwarder(sys.stdout, cloudwatch)  # type: ignore[assignment]
+        interval = max(1.0, min(settings.etl_interval_seconds, period / 2))
+        self.thread = threading.Thread(
+            target=self._loop, args=(interval,), daemon=True, name="alarm-evaluator"
+        )
+        self.thread.start()
+        return {"ALERTS_TOPIC_ARN": topic_arn, "LOCAL_ALARM_PERIOD_SECONDS": f"{period:g}"}
+
+    def _loop(self, interval: float) -> None:
+        assert self.evaluator is not None
+        while not self.stopping.wait(interval):
+            try:
+                self.evaluator.evaluate()
+            except Exception:
+                logger.exception("alarm evaluation failed")
+
+    def stop(self) -> None:
+        import sys
+
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(timeout=30)
+            self.thread = None
+        if self._original_stdout is not None:
+            sys.stdout = self._original_stdout
+            self._original_stdout = None
+
+
+def read_notifications(state_dir: Path, limit: int = 20) -> list[dict[str, Any]]:
+    path = state_dir / NOTIFICATIONS_FILE
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines[-limit:] if line.strip()]
