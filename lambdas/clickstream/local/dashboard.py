@@ -41,7 +41,17 @@ def dashboard_command(app_dir: Path, port: int) -> list[str]:
         f"shiny::runApp({str(app_dir)!r}, host = {LOOPBACK!r}, port = {port}L, "
         "launch.browser = FALSE)"
     )
-    return [rscript, "--vanilla", "-e", expression]
+    return die_with_parent([rscript, "--vanilla", "-e", expression])
+
+
+def die_with_parent(command: list[str]) -> list[str]:
+    """Run `command` so that the kernel sends it SIGTERM when the stack process dies,
+    even by SIGKILL: a killed stack must not leave an R process serving a dead
+    warehouse (util-linux's setpriv; PostgreSQL is found and stopped by the next `up`)."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return command
+    return [setpriv, "--pdeathsig", "TERM", "--", *command]
 
 
 def answers(url: str, timeout: float = REQUEST_TIMEOUT_S) -> bool:
