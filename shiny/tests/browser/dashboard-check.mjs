@@ -141,7 +141,23 @@ try {
     if (chosen) s.setValue([chosen]);
     return { options, chosen };
   }, process.env.FILTER_DEVICE || '');
-  await page.waitForTimeout(800);
+  // The filters are debounced and the query runs server-side: on a loaded machine the
+  // new numbers can arrive after the page looks idle, so wait for the change itself
+  // (bounded), then for quiet.
+  await page
+    .waitForFunction(
+      ([previous]) => {
+        const pane = document.querySelector('.tab-pane[data-value="traffic"]');
+        const card = [...pane.querySelectorAll('.kpi-card')].find((c) =>
+          (c.querySelector('.kpi-title') || c).textContent.trim().startsWith('Sessions'),
+        );
+        const value = card ? card.querySelector('.kpi-value').textContent.trim() : null;
+        return value !== null && value !== previous;
+      },
+      [before],
+      { timeout: TIMEOUT, polling: 250 },
+    )
+    .catch(() => {});
   await idle(page);
   const after = await kpiValue(page, 'traffic', 'Sessions');
   report.filterChange = { device, before, after, query: new URL(page.url()).search };
