@@ -50,8 +50,10 @@ filter_choices <- function() {
 #' Returns a reactive holding the normalized filter state.
 mod_filters_server <- function(id, epoch, refresh_seconds = filter_refresh_seconds()) {
   shiny::moduleServer(id, function(input, output, session) {
-    # What the UI was just rendered with (the query is cached, so this matches it).
-    offered <- tryCatch(filter_choices(), error = function(e) NULL)
+    # The page may have been built before the warehouse had values (the UI is built
+    # once, the data arrives later), so the first pass always sends what is there now;
+    # later passes only when the values changed.
+    offered <- NULL
     # Refresh the choices when the database comes back (or was down at start), and
     # while the page is open, so values that arrive later (a new warehouse filling,
     # a new country) become choosable without a reload. Boxes change only when the
