@@ -46,3 +46,21 @@ rejected_by_reason <- function(df) {
   out <- data.frame(Reason = names(sums), Events = as.numeric(sums), stringsAsFactors = FALSE)
   out[order(-out$Events, out$Reason), , drop = FALSE]
 }
+
+#' Alarms and alerts for display: CloudWatch alarms of the newest snapshot and the
+#' business alerts firing now, ALARM first (the query orders them).
+alarms_table <- function(df) {
+  if (!nrow(df)) {
+    return(data.frame(Kind = character(0), Name = character(0), State = character(0),
+      Since = character(0), Reason = character(0), stringsAsFactors = FALSE))
+  }
+  since <- as.POSIXct(df$since, tz = "UTC")
+  data.frame(
+    Kind = df$kind,
+    Name = df$name,
+    State = df$state,
+    Since = ifelse(is.na(since), "", format(since, "%Y-%m-%d %H:%M:%S")),
+    Reason = ifelse(is.na(df$reason), "", df$reason),
+    check.names = FALSE, stringsAsFactors = FALSE
+  )
+}

@@ -1,6 +1,7 @@
 # Reliability: Lambda error rate, DLQ depth, ETL lag, data freshness against its
 # objective (red when missed), ETL runs, events accepted per hour, rejected per reason,
-# objects pending: the numbers `clickstream status` prints.
+# objects pending: the numbers `clickstream status` prints; the CloudWatch alarm states
+# the newest ETL run read and the business alerts firing now.
 
 run_status_colours <- c(
   succeeded = "#2e7d32", partial = "#f9a825", failed = "#c62828", skipped = "#6c757d",
@@ -15,6 +16,7 @@ mod_reliability_ui <- function(id) {
       "Pipeline figures cover the chosen dates; device, country and category filters do not apply here."
     ),
     shiny::uiOutput(ns("kpis")),
+    panel_card("Alarms and alerts", DT::DTOutput(ns("alarms_table")), download_id = ns("alarms_csv")),
     bslib::layout_column_wrap(
       width = 1 / 2, fill = FALSE,
       panel_card("Events per hour", plotly::plotlyOutput(ns("ingest_chart"), height = "320px")),
@@ -50,6 +52,20 @@ mod_reliability_server <- function(id, filters, epoch) {
       tick()
       panel_data("reliability_ingest_hourly", params(), allow_empty = TRUE)
     })
+
+    alarm_rows <- shiny::reactive({
+      epoch()
+      tick()
+      panel_data("reliability_alarms", list(), allow_empty = TRUE)
+    })
+    alarms <- shiny::reactive(alarms_table(alarm_rows()))
+    output$alarms_table <- DT::renderDT({
+      a <- alarms()
+      shiny::validate(shiny::need(nrow(a) > 0,
+        "No alarm states yet and no business alert firing: each ETL run reads the alarms from CloudWatch."))
+      panel_table(a)
+    })
+    output$alarms_csv <- csv_download("alarms-and-alerts", alarms)
 
     kpis <- shiny::reactive({
       s <- status()
@@ -134,6 +150,6 @@ mod_reliability_server <- function(id, filters, epoch) {
     output$reason_table <- DT::renderDT(panel_table(reasons()))
     output$reason_csv <- csv_download("rejected-by-reason", reasons)
 
-    list(kpis = kpis, table = table, reasons = reasons)
+    list(kpis = kpis, table = table, reasons = reasons, alarms = alarms)
   })
 }

@@ -126,6 +126,30 @@ def expected_figures(expected: Expected, records: list[dict[str, Any]]) -> dict[
     }
 
 
+def record_alarms(db: Warehouse) -> None:
+    """What a run's snapshot stores when CloudWatch has one alarm firing and one OK
+    (test_reliability_snapshot reads them from moto), and a business alert firing."""
+    conn = psycopg2.connect(db.owner_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "insert into etl_alarm_states (run_id, alarm_name, state, reason,"
+                " state_updated_at, taken_at)"
+                " select run_id, a, s, r, %s, %s from etl_runs,"
+                " (values ('clickstream-test-api-5xx', 'OK', 'fine'),"
+                "  ('clickstream-test-data-freshness', 'ALARM', 'no run for 3 h')) as v(a, s, r)",
+                (NOW - timedelta(hours=1), NOW),
+            )
+            assert cur.rowcount >= 2
+            cur.execute(
+                "insert into business_alert_state (rule, firing, since, last_value, last_message)"
+                " values ('no_purchases', true, %s, 0, 'No purchase for 6 h')",
+                (NOW - timedelta(hours=2),),
+            )
+    finally:
+        conn.close()
+
+
 @pytest.fixture(scope="module")
 def warehouses(pg_cluster: Any, moto_endpoint: str) -> Any:
     loaded = "test_" + uuid.uuid4().hex[:12]
@@ -142,6 +166,7 @@ def warehouses(pg_cluster: Any, moto_endpoint: str) -> Any:
     write_objects(s3, bucket, records, events_per_object=300)
     summary = run_against(db, s3, bucket, NOW)
     assert summary.status == "succeeded"
+    record_alarms(db)
     yield db, Warehouse(pg_cluster, empty), expected_figures(Expected(records), records)
     _drop(pg_cluster, loaded)
     _drop(pg_cluster, empty)

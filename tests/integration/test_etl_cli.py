@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -151,3 +152,44 @@ def test_status_exits_1_when_no_load_ever_succeeded(
     result = cli("status", "--state-dir", str(tmp_path), env=env)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "freshness   MISSED: last successful load never" in result.stdout
+
+
+@pytest.mark.slow
+def test_backfill_reports_its_progress_on_stderr_and_its_summary_on_stdout(
+    warehouse_db, raw_bucket, moto_endpoint, tmp_path
+):
+    s3, bucket = raw_bucket
+    first = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    records = list(SyntheticShop(seed=62).events(300, first, timedelta(minutes=90)))
+    keys = write_objects(s3, bucket, records, events_per_object=50)
+    # Small groups, so the run loads the objects in several batches.
+    env = {
+        "RAW_BUCKET": bucket,
+        "DATABASE_URL": warehouse_db.owner_url,
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "ETL_GROUP_MAX_ROWS": "100",
+    }
+    last = first + timedelta(hours=2)
+
+    result = cli(
+        "etl", "backfill", "--from", first.strftime("%Y-%m-%dT%H"),
+        "--to", last.strftime("%Y-%m-%dT%H"), "--state-dir", str(tmp_path), env=env,
+    )  # fmt: skip
+
+    summary = json_out(result)
+    assert summary["status"] == "succeeded" and summary["rows_inserted"] == len(records)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("backfill: ")]
+    span = f"{first:%Y-%m-%dT%H} .. {last:%Y-%m-%dT%H}"
+    assert lines[0] == f"backfill: 3 hours ({span}), {len(keys)} objects to load", lines
+    batches = [re.fullmatch(r"backfill: \[(\d+)/(\d+)\] objects: (\d+) loaded, (\d+) rows"
+                            r" inserted, 0 quarantined, 0 failed so far", line)
+               for line in lines[1:-1]]  # fmt: skip
+    assert all(batches), lines
+    done = [int(m.group(1)) for m in batches if m]
+    assert len(done) > 1 and done == sorted(done) and done[-1] == len(keys), lines
+    assert {int(m.group(2)) for m in batches if m} == {len(keys)}
+    last_batch = batches[-1]
+    assert last_batch and int(last_batch.group(4)) == len(records)
+    assert lines[-1] == "backfill: rebuilding sessions and aggregates", lines
+    # stdout stays the JSON summary alone, for scripts
+    assert "backfill:" not in result.stdout

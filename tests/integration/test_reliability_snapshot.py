@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import psycopg2
 import pytest
 
 from clickstream.etl import reliability
@@ -133,6 +134,12 @@ def test_unreachable_cloudwatch_and_sqs_never_fail_the_run(
     assert row[:3] == (None, None, None)
     assert row[3].startswith("CloudWatch unreachable or refused: EndpointConnectionError")
     assert row[4].startswith("SQS unreachable or refused: EndpointConnectionError")
+    alarms_error = warehouse_db.scalar(
+        "select alarms_error from etl_reliability_snapshots where run_id = %s",
+        (summary["run_id"],),
+    )
+    assert alarms_error.startswith("CloudWatch alarms unreachable or refused: EndpointConnection")
+    assert warehouse_db.scalar("select count(*) from etl_alarm_states") == 0
     assert warehouse_db.scalar("select count(*) from agg_ingest_hourly") == 0
 
 
@@ -156,3 +163,71 @@ def test_without_configuration_no_aws_call_is_made_and_the_gap_is_stated(
         "select sqs_error from etl_reliability_snapshots where run_id = %s", (summary["run_id"],)
     )
     assert note == reliability.NOT_CONFIGURED
+
+
+def test_a_run_records_the_alarm_states_and_the_dashboard_lists_alarm_first(
+    warehouse_db, raw_bucket, etl_settings, ingest_side, moto_endpoint
+):
+    settings, _, _ = ingest_side
+    prefix = f"clickstream-test-{uuid.uuid4().hex[:8]}-"
+    cloudwatch = client("cloudwatch", moto_endpoint)
+    for name in ("api-5xx", "data-freshness"):
+        cloudwatch.put_metric_alarm(
+            AlarmName=prefix + name, Namespace="Clickstream", MetricName="EventsAccepted",
+            Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
+            ComparisonOperator="LessThanThreshold",
+        )  # fmt: skip
+    cloudwatch.set_alarm_state(
+        AlarmName=prefix + "data-freshness", StateValue="ALARM", StateReason="no run for 3 h"
+    )
+    cloudwatch.set_alarm_state(AlarmName=prefix + "api-5xx", StateValue="OK", StateReason="fine")
+    # another stack's alarm is not the ETL's business
+    cloudwatch.put_metric_alarm(
+        AlarmName="other-stack-alarm", Namespace="Clickstream", MetricName="EventsAccepted",
+        Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="LessThanThreshold",
+    )  # fmt: skip
+    load_some(raw_bucket)
+    health = ReliabilitySettings(
+        dlq_url=settings.dlq_url, parking_queue_url=settings.parking_queue_url,
+        ingest_function_name=FUNCTION, alarm_name_prefix=prefix,
+    )  # fmt: skip
+
+    summary = execute({"source": "schedule"}, settings=etl_settings, health=health)
+
+    rows = warehouse_db.query(
+        "select alarm_name, state, reason, state_updated_at is not null from etl_alarm_states"
+        " where run_id = %s order by alarm_name",
+        (summary["run_id"],),
+    )
+    assert [(r[0], r[1]) for r in rows] == [
+        (prefix + "api-5xx", "OK"),
+        (prefix + "data-freshness", "ALARM"),
+    ]
+    assert rows[1][2] == "no run for 3 h" and rows[1][3]
+    assert (
+        warehouse_db.scalar(
+            "select alarms_error from etl_reliability_snapshots where run_id = %s",
+            (summary["run_id"],),
+        )
+        is None
+    )
+    # A business alert firing now (after the run, whose own check would re-evaluate it).
+    conn = psycopg2.connect(warehouse_db.owner_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "insert into business_alert_state (rule, firing, since, last_value, last_message)"
+                " values ('no_purchases', true, now() - interval '2 hours', 0,"
+                " 'No purchase for 6 h'), ('traffic_drop', false, now(), 1, 'Traffic back')"
+            )
+    finally:
+        conn.close()
+    # The dashboard's table, as the reader: firing things first, the OK one after.
+    shown = panel(warehouse_db, "reliability_alarms")
+    assert [(r["kind"], r["name"], r["state"]) for r in shown] == [
+        ("Business alert", "no_purchases", "ALARM"),
+        ("CloudWatch alarm", prefix + "data-freshness", "ALARM"),
+        ("CloudWatch alarm", prefix + "api-5xx", "OK"),
+    ]
+    assert shown[0]["reason"] == "No purchase for 6 h"

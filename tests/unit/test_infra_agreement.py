@@ -822,3 +822,35 @@ def test_edge_config_fields_are_what_the_bundle_reads() -> None:
         spec for item in outputs for k, spec in item.items() if unquote(k) == "edge_auth_config"
     )["value"]
     assert set(value) == expected
+
+
+def variable_spec(directory: Path, name: str) -> dict[str, Any]:
+    for item in configuration(directory).get("variable", []):
+        for key, spec in item.items():
+            if unquote(key) == name:
+                return dict(spec)
+    raise AssertionError(f"variable {name} not declared in {directory.relative_to(REPO_ROOT)}")
+
+
+@pytest.mark.parametrize("root", [PLATFORM, *ENVS], ids=lambda p: p.name)
+def test_business_alerts_pass_through_with_the_etl_modules_type_and_validation(
+    root: Path,
+) -> None:
+    etl = variable_spec(MODULES / "etl", "business_alerts")
+    here = variable_spec(root, "business_alerts")
+    for key in ("type", "default", "validation"):
+        assert here.get(key) == etl.get(key), f"{root.name}: business_alerts {key} differs"
+    assert here.get("description"), root.name
+    callee = "etl" if root == PLATFORM else "platform"
+    passed = module_call(root, callee).get("business_alerts")
+    assert expression(passed) == "var.business_alerts", f"{root.name} does not pass it on"
+
+
+def test_etl_reads_the_stacks_alarm_states() -> None:
+    env = lambda_environment(resource(MODULES / "etl", "aws_lambda_function", "etl"))
+    assert expression(env["ALARM_NAME_PREFIX"]) == "${var.name}-" or "var.name" in str(
+        env["ALARM_NAME_PREFIX"]
+    )
+    statements = policy_statements(MODULES / "etl", "etl")
+    describe = [s for s in statements if "cloudwatch:DescribeAlarms" in s["actions"]]
+    assert len(describe) == 1 and all(":alarm:" in r for r in describe[0]["resources"])

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -141,13 +142,17 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _execute(args: argparse.Namespace, event: dict[str, Any]) -> int:
+def _execute(
+    args: argparse.Namespace,
+    event: dict[str, Any],
+    progress: Callable[[str], None] | None = None,
+) -> int:
     from clickstream.etl.reliability import ReliabilitySettings
 
     try:
         settings = _settings(args)
         health = ReliabilitySettings.from_env(_environment(args.state_dir))
-        _print(execute(event, settings=settings, health=health))
+        _print(execute(event, settings=settings, health=health, progress=progress))
     except (ConfigError, ValueError) as error:
         print(f"error: {error}")
         return 2
@@ -163,8 +168,15 @@ def _etl_run(args: argparse.Namespace) -> int:
 
 
 def _etl_backfill(args: argparse.Namespace) -> int:
+    """Progress on stderr (like rebuild), the run's summary as JSON on stdout."""
+
+    def progress(message: str) -> None:
+        print(f"backfill: {message}", file=sys.stderr, flush=True)
+
     return _execute(
-        args, {"mode": "backfill", "from": args.first, "to": args.last, "trigger": "cli"}
+        args,
+        {"mode": "backfill", "from": args.first, "to": args.last, "trigger": "cli"},
+        progress,
     )
 
 

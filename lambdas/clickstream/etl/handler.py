@@ -8,6 +8,7 @@ at its top level or in `detail`; a plain scheduled event means mode "run".
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -127,6 +128,7 @@ def execute(
     context: Any = None,
     settings: EtlSettings | None = None,
     health: ReliabilitySettings | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run once and return the summary; raises loader.EtlRunFailed after alerting.
 
@@ -136,6 +138,7 @@ def execute(
     health = health or ReliabilitySettings.from_env()
     request = request_from_event(event)
     deps = build_dependencies(settings, context)
+    deps.progress = progress
     try:
         summary = loader.run_etl(request, deps)
     except loader.EtlRunFailed as failure:

@@ -110,6 +110,8 @@ class EtlDependencies:
     window: TimeWindow = DEFAULT_WINDOW
     max_object_attempts: int = warehouse.DEFAULT_MAX_OBJECT_ATTEMPTS
     now: Callable[[], datetime] = field(default_factory=lambda: lambda: datetime.now(UTC))
+    # Where a run started by hand (the CLI) reports how far it got; nowhere by default.
+    progress: Callable[[str], None] | None = None
 
 
 def run_etl(request: RunRequest, deps: EtlDependencies) -> RunSummary:
@@ -166,6 +168,9 @@ def _load_everything(
     hours = _hours_to_scan(request, deps, conn, current_hour)
     summary.hours_scanned = len(hours)
     pending = _unloaded_objects(deps, conn, hours)
+    if deps.progress is not None:
+        span = f"{raw_store_hour(hours[0])} .. {raw_store_hour(hours[-1])}" if hours else "none"
+        deps.progress(f"{len(hours)} hours ({span}), {len(pending)} objects to load")
     if request.mode == "backfill" and hours:
         # Reprocess the range: recompute its sessions and aggregates whatever was loaded.
         sessions.mark_range_dirty(conn, hours[0].date() - timedelta(days=1), hours[-1].date())
@@ -198,6 +203,8 @@ def _load_everything(
     recorded = warehouse.manifest_keys(conn, sorted({obj.partition_hour for obj in pending}))
     left = [obj for obj in pending if obj.key not in recorded]
     summary.objects_pending = len(left)
+    if deps.progress is not None:
+        deps.progress("rebuilding sessions and aggregates")
     finished = sessions.finish(conn)
     summary.sessions_rebuilt = finished.sessions_rebuilt
     summary.newest_event_at = warehouse.newest_received_at(conn)
@@ -274,8 +281,19 @@ def _load_groups(
                 max_attempts=deps.max_object_attempts,
                 error=failure.error,
             )
+        if deps.progress is not None and (group.outcomes or group.failed):
+            deps.progress(
+                f"[{min(len(handled), len(pending))}/{len(pending)}] objects:"
+                f" {summary.objects_loaded} loaded, {summary.rows_inserted} rows inserted,"
+                f" {summary.objects_quarantined} quarantined, {summary.objects_failed} failed"
+                " so far"
+            )
         if not group.outcomes and not group.failed and group.skipped_claimed == 0:
             break
+
+
+def raw_store_hour(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H")
 
 
 def _note_quarantine(summary: RunSummary, outcome: warehouse.ObjectOutcome) -> None:

@@ -10,9 +10,11 @@ host needs no AWS credentials:
 - the ingest Lambda's Invocations, Errors and Throttles (AWS/Lambda) and the ingest's
   own EMF counts (EventsAccepted, EventsRejected, EventsDuplicate, DlqSends), summed
   per hour from CloudWatch (GetMetricData) into agg_ingest_hourly, and over the last
-  hour into the snapshot.
+  hour into the snapshot;
+- the CloudWatch alarms' states (DescribeAlarms, names starting with ALARM_NAME_PREFIX,
+  all alarms when it is unset) into etl_alarm_states.
 Failing to reach CloudWatch or SQS never fails the run: the figures stay NULL and the
-error text is stored (cloudwatch_error, sqs_error).
+error text is stored (cloudwatch_error, sqs_error, alarms_error).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class ReliabilitySettings:
     metrics_namespace: str = METRICS_NAMESPACE
     ingest_service: str = "ingest"
     freshness_objective_minutes: int = DEFAULT_FRESHNESS_OBJECTIVE_MINUTES
+    alarm_name_prefix: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReliabilitySettings:
@@ -73,6 +76,7 @@ class ReliabilitySettings:
             freshness_objective_minutes=int(objective)
             if objective.isdigit()
             else DEFAULT_FRESHNESS_OBJECTIVE_MINUTES,
+            alarm_name_prefix=env.get("ALARM_NAME_PREFIX", ""),
         )
 
 
@@ -94,6 +98,9 @@ class Snapshot:
     rejected_by_reason: dict[str, int] | None = None
     cloudwatch_error: str | None = None
     sqs_error: str | None = None
+    alarms_error: str | None = None
+    # (name, state, reason, state updated at) per alarm DescribeAlarms returned
+    alarms: list[tuple[str, str, str | None, datetime | None]] = field(default_factory=list)
     hourly: dict[tuple[datetime, str, str], int] = field(default_factory=dict)
 
 
@@ -234,6 +241,33 @@ def read_metrics(
             snapshot.hourly[(hour, name, reason)] = int(hourly.get((hour, name, reason), 0))
 
 
+def read_alarms(snapshot: Snapshot, settings: ReliabilitySettings, cloudwatch: Any) -> None:
+    """Every metric and composite alarm under the prefix: name, state, reason, since when."""
+    try:
+        request: dict[str, Any] = {"AlarmTypes": ["MetricAlarm", "CompositeAlarm"]}
+        if settings.alarm_name_prefix:
+            request["AlarmNamePrefix"] = settings.alarm_name_prefix
+        alarms: dict[str, tuple[str, str, str | None, datetime | None]] = {}
+        while True:
+            response = cloudwatch.describe_alarms(**request)
+            for alarm in [*response.get("MetricAlarms", []), *response.get("CompositeAlarms", [])]:
+                name = alarm["AlarmName"]
+                alarms[name] = (
+                    name,
+                    alarm.get("StateValue", "INSUFFICIENT_DATA"),
+                    alarm.get("StateReason"),
+                    alarm.get("StateUpdatedTimestamp"),
+                )
+            token = response.get("NextToken")
+            if not token:
+                break
+            request["NextToken"] = token
+    except Exception as error:  # any failure is recorded, never raised
+        snapshot.alarms_error = "CloudWatch alarms unreachable or refused: " + _describe(error)
+        return
+    snapshot.alarms = [alarms[name] for name in sorted(alarms)]
+
+
 def take_snapshot(
     settings: ReliabilitySettings,
     now: datetime,
@@ -248,12 +282,15 @@ def take_snapshot(
     if not (settings.dlq_url or settings.ingest_function_name):
         # Nothing says where the ingest side is (e.g. a bare test run): no AWS calls.
         snapshot.cloudwatch_error = snapshot.sqs_error = NOT_CONFIGURED
+        snapshot.alarms_error = NOT_CONFIGURED
         return snapshot
     try:
         cloudwatch = cloudwatch or aws_client("cloudwatch")
         read_metrics(snapshot, settings, cloudwatch, now)
+        read_alarms(snapshot, settings, cloudwatch)
     except Exception as error:  # e.g. no region configured
         snapshot.cloudwatch_error = "CloudWatch client failed: " + _describe(error)
+        snapshot.alarms_error = snapshot.cloudwatch_error
     try:
         sqs = sqs or aws_client("sqs")
         read_queues(snapshot, settings, sqs)
@@ -267,11 +304,17 @@ insert into etl_reliability_snapshots (
     run_id, taken_at, window_start, window_end, dlq_depth, dlq_in_flight, dlq_depth_by_reason,
     dlq_note, parking_depth, ingest_invocations, ingest_errors, ingest_throttles,
     events_accepted, events_rejected, rejected_by_reason, cloudwatch_error, sqs_error,
-    freshness_objective_minutes
+    freshness_objective_minutes, alarms_error
 )
-select %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s
+select %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s
 where exists (select 1 from etl_runs where run_id = %s)
 on conflict (run_id) do nothing
+"""
+INSERT_ALARMS_SQL = """
+insert into etl_alarm_states (run_id, alarm_name, state, reason, state_updated_at, taken_at)
+select %s, n, s, r, u, %s
+from unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[]) as a(n, s, r, u)
+on conflict (run_id, alarm_name) do nothing
 """
 UPSERT_HOURLY_SQL = """
 insert into agg_ingest_hourly (hour_at, metric, reason, value, fetched_at)
@@ -301,10 +344,20 @@ def store_snapshot(conn: Any, run_id: str, snapshot: Snapshot, taken_at: datetim
                     snapshot.parking_depth, snapshot.ingest_invocations, snapshot.ingest_errors,
                     snapshot.ingest_throttles, snapshot.events_accepted, snapshot.events_rejected,
                     as_json(snapshot.rejected_by_reason), snapshot.cloudwatch_error,
-                    snapshot.sqs_error, snapshot.freshness_objective_minutes, run,
+                    snapshot.sqs_error, snapshot.freshness_objective_minutes,
+                    snapshot.alarms_error, run,
                 ),
             )  # fmt: skip
             stored = cur.rowcount == 1
+            if stored and snapshot.alarms:
+                cur.execute(
+                    INSERT_ALARMS_SQL,
+                    (
+                        run, taken_at,
+                        [a[0] for a in snapshot.alarms], [a[1] for a in snapshot.alarms],
+                        [a[2] for a in snapshot.alarms], [a[3] for a in snapshot.alarms],
+                    ),
+                )  # fmt: skip
             if snapshot.hourly:
                 keys = sorted(snapshot.hourly)
                 cur.execute(
@@ -340,7 +393,7 @@ def record(
             store_snapshot(conn, run_id, snapshot, moment)
         finally:
             conn.close()
-        if snapshot.cloudwatch_error or snapshot.sqs_error:
+        if snapshot.cloudwatch_error or snapshot.sqs_error or snapshot.alarms_error:
             # Info, not warning: the gap is stored with the snapshot, and the CLI's stdout
             # (JSON for scripts) only carries warnings and errors.
             logger.info(
@@ -348,6 +401,7 @@ def record(
                 run_id=run_id,
                 cloudwatch_error=snapshot.cloudwatch_error,
                 sqs_error=snapshot.sqs_error,
+                alarms_error=snapshot.alarms_error,
             )
         return snapshot
     except Exception:

@@ -21,6 +21,14 @@ test_that("reliability shows the ETL run that loaded the events and the status f
     expect_match(shown, "Data freshness", fixed = TRUE)
     expect_match(shown, if (k$verdict == "met") "objective met" else "OBJECTIVE MISSED", fixed = TRUE)
     expect_match(output$runs_chart, "ETL run duration (seconds)", fixed = TRUE)
+    a <- alarms()
+    # firing first: the business alert and the CloudWatch alarm in ALARM, then the OK one
+    expect_equal(a$State, c("ALARM", "ALARM", "OK"))
+    expect_equal(a$Name, c("no_purchases", "clickstream-test-data-freshness", "clickstream-test-api-5xx"))
+    expect_equal(a$Kind[2], "CloudWatch alarm")
+    expect_equal(a$Reason[2], "no run for 3 h")
+    # the table renders (DT serves its rows separately; alarms() above is what it serves)
+    expect_match(output$alarms_table, "<th>State<\\/th>", fixed = TRUE)
   })
 })
 
@@ -31,5 +39,7 @@ test_that("a fresh warehouse says no run happened yet", {
     expect_equal(kpis()$verdict, "unknown")
     expect_match(output_text(output$kpis), "no successful run yet", fixed = TRUE)
     expect_error(output$runs_table, "No data yet", class = "shiny.silent.error")
+    expect_equal(nrow(alarms()), 0)
+    expect_error(output$alarms_table, "No alarm states yet", class = "shiny.silent.error")
   })
 })

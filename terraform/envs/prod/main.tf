@@ -63,6 +63,7 @@ module "platform" {
   monthly_budget_usd        = var.monthly_budget_usd
   secrets_version           = var.secrets_version
   deployment_profile        = var.deployment_profile
+  business_alerts           = var.business_alerts
 
   cloudfront_vpc_origin_security_group_id = var.cloudfront_vpc_origin_security_group_id
   admin_domain_prefix                     = var.admin_domain_prefix

@@ -131,3 +131,27 @@ variable "secrets_version" {
   type        = number
   default     = 1
 }
+
+variable "business_alerts" {
+  description = "Business alert thresholds the ETL checks after each successful run and publishes to sns_topic_arn: conversion below conversion_min_percent over conversion_hours, no purchases for no_purchase_hours, sessions or revenue over compare_hours more than drop_percent below the same hours last week; each needs min_sessions sessions to judge (docs/runbook.md)."
+  type = object({
+    enabled                = optional(bool, true)
+    conversion_min_percent = optional(number, 0.5)
+    conversion_hours       = optional(number, 6)
+    no_purchase_hours      = optional(number, 3)
+    compare_hours          = optional(number, 6)
+    drop_percent           = optional(number, 50)
+    min_sessions           = optional(number, 50)
+  })
+  default = {}
+
+  validation {
+    condition = (
+      var.business_alerts.drop_percent > 0 && var.business_alerts.drop_percent <= 100 &&
+      var.business_alerts.conversion_min_percent >= 0 && var.business_alerts.conversion_min_percent <= 100 &&
+      alltrue([for h in [var.business_alerts.conversion_hours, var.business_alerts.no_purchase_hours, var.business_alerts.compare_hours] : h >= 1 && h <= 168 && floor(h) == h]) &&
+      var.business_alerts.min_sessions >= 0 && floor(var.business_alerts.min_sessions) == var.business_alerts.min_sessions
+    )
+    error_message = "business_alerts: drop_percent in (0, 100], conversion_min_percent in [0, 100], the *_hours whole numbers 1-168, min_sessions a whole number >= 0."
+  }
+}

@@ -64,6 +64,14 @@ data "aws_iam_policy_document" "etl" {
     actions   = ["sqs:GetQueueAttributes"]
     resources = ["arn:${data.aws_partition.current.partition}:sqs:*:${data.aws_caller_identity.current.account_id}:${var.name}-ingest-*"]
   }
+
+  # ...and the states of the stack's own alarms (modules/monitoring names them
+  # "<name>-..."), for the Reliability module's "Alarms and alerts" table.
+  statement {
+    sid       = "ReadStackAlarmStates"
+    actions   = ["cloudwatch:DescribeAlarms"]
+    resources = ["arn:${data.aws_partition.current.partition}:cloudwatch:*:${data.aws_caller_identity.current.account_id}:alarm:${var.name}-*"]
+  }
 }
 
 resource "aws_iam_role_policy" "etl" {

@@ -42,6 +42,7 @@ resource "aws_lambda_function" "etl" {
       DLQ_URL                 = var.dlq_url
       PARKING_QUEUE_URL       = var.parking_queue_url
       INGEST_FUNCTION_NAME    = var.ingest_function_name
+      ALARM_NAME_PREFIX       = "${var.name}-"
       LOG_LEVEL               = var.log_level
       # Business alerts after each run (docs/runbook.md, "Business alerts").
       BIZ_ALERTS_ENABLED         = tostring(var.business_alerts.enabled)

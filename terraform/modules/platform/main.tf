@@ -171,6 +171,7 @@ module "etl" {
   dlq_url                     = module.ingest.sqs_queue_dlq_url
   parking_queue_url           = module.ingest.sqs_queue_parking_url
   ingest_function_name        = module.ingest.lambda_function_name
+  business_alerts             = var.business_alerts
   subnet_ids                  = module.network.private_subnet_ids
   security_group_ids          = [module.network.security_group_etl_id]
   memory_size                 = var.etl_memory_size
