@@ -11,13 +11,7 @@ output "cloudwatch_dashboard_name" {
 output "alarm_names" {
   description = "Names of every alarm this module creates."
   value = concat(
-    [
-      aws_cloudwatch_metric_alarm.api_5xx.alarm_name,
-      aws_cloudwatch_metric_alarm.data_freshness.alarm_name,
-      aws_cloudwatch_metric_alarm.warehouse_status_check.alarm_name,
-    ],
-    aws_cloudwatch_metric_alarm.api_latency[*].alarm_name,
-    aws_cloudwatch_metric_alarm.etl_duration[*].alarm_name,
+    [for a in aws_cloudwatch_metric_alarm.health : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.occurrence : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.dlq_depth : a.alarm_name],
   )
