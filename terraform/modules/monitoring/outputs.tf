@@ -26,3 +26,8 @@ output "kms_key_arn" {
   description = "KMS key of the alert topic: whoever publishes to the topic needs kms:GenerateDataKey on it."
   value       = local.kms_key_arn
 }
+
+output "chatbot_slack_channel_configuration_arn" {
+  description = "ARN of the AWS Chatbot Slack channel configuration that posts the alert topic (null without slack_channel_id and slack_team_id)."
+  value       = one(aws_chatbot_slack_channel_configuration.this[*].chat_configuration_arn)
+}

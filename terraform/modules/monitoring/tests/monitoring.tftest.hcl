@@ -197,3 +197,65 @@ run "shared_stack_key" {
     error_message = "with a stack key the module creates no key of its own"
   }
 }
+
+run "no_chat_channel_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_chatbot_slack_channel_configuration.this) == 0 && length(aws_iam_role.chatbot) == 0 && length(aws_iam_policy.chatbot_guardrail) == 0
+    error_message = "without Slack IDs there is no chat channel and no role for one"
+  }
+}
+
+run "slack_channel_through_chatbot" {
+  command = apply
+
+  variables {
+    slack_team_id    = "T07EA123LEP"
+    slack_channel_id = "C07EZ1ABC23"
+  }
+
+  override_resource {
+    target = aws_sns_topic.this
+    values = {
+      arn = "arn:aws:sns:us-east-1:000000000000:clickstream-prod-alerts"
+    }
+  }
+
+  override_resource {
+    target = aws_iam_policy.chatbot_guardrail
+    values = {
+      arn = "arn:aws:iam::000000000000:policy/clickstream-prod-chatbot-guardrail"
+    }
+  }
+
+  assert {
+    condition     = aws_chatbot_slack_channel_configuration.this[0].sns_topic_arns == toset(["arn:aws:sns:us-east-1:000000000000:clickstream-prod-alerts"]) && aws_chatbot_slack_channel_configuration.this[0].slack_channel_id == "C07EZ1ABC23" && aws_chatbot_slack_channel_configuration.this[0].slack_team_id == "T07EA123LEP"
+    error_message = "the channel must be subscribed to the alert topic"
+  }
+
+  assert {
+    condition     = aws_chatbot_slack_channel_configuration.this[0].guardrail_policy_arns == tolist(["arn:aws:iam::000000000000:policy/clickstream-prod-chatbot-guardrail"]) && aws_chatbot_slack_channel_configuration.this[0].user_authorization_required
+    error_message = "the channel's guardrail must be the read-alarms policy (never the AdministratorAccess default), and commands need each user's own role"
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.chatbot[0].policy_arn == aws_iam_policy.chatbot_guardrail[0].arn && aws_chatbot_slack_channel_configuration.this[0].iam_role_arn == aws_iam_role.chatbot[0].arn
+    error_message = "the channel role holds the same read-alarms policy and nothing else"
+  }
+
+  assert {
+    condition     = output.chatbot_slack_channel_configuration_arn == aws_chatbot_slack_channel_configuration.this[0].chat_configuration_arn
+    error_message = "the configuration's ARN must be an output"
+  }
+}
+
+run "slack_ids_come_together" {
+  command = plan
+
+  variables {
+    slack_channel_id = "C07EZ1ABC23"
+  }
+
+  expect_failures = [var.slack_channel_id]
+}
