@@ -307,3 +307,29 @@ def test_the_local_gateway_answers_500_when_the_handler_raises() -> None:
         assert json.loads(error.value.read()) == {"message": "Internal Server Error"}
     finally:
         server.stop()
+
+
+def test_an_hourly_period_is_never_shorter_than_the_local_etl_cadence(aws) -> None:
+    # Given a local ETL that runs every 300 s, one minute periods, and a load 200 s ago
+    alarms = evaluator(aws, "data-freshness", "ingest-dlq-depth", schedule_seconds=300)
+    alarms.create()
+    now = datetime.now(UTC)
+    alarms.started_at = now - timedelta(hours=1)
+    aws["cloudwatch"].put_metric_data(
+        Namespace="Clickstream",
+        MetricData=[
+            {
+                "MetricName": "DataFreshnessMinutes",
+                "Dimensions": [{"Name": "service", "Value": "etl"}],
+                "Timestamp": now - timedelta(seconds=200),
+                "Value": 0.0,
+            }
+        ],
+    )
+    # Then freshness (hourly on AWS) waits two ETL periods, not two minutes: still OK
+    assert alarms.evaluate(now) == []
+    # And once two ETL periods pass without a load it pages
+    later = alarms.evaluate(now + timedelta(seconds=500))
+    assert [(c["AlarmName"], c["NewStateValue"]) for c in later] == [
+        (ALARM_PREFIX + "data-freshness", "ALARM")
+    ]

@@ -43,6 +43,7 @@ DEFINITIONS_PATH = REPO_ROOT / "terraform" / "modules" / "monitoring" / "alarm_d
 ALARM_PREFIX = "clickstream-local-"
 DEFAULT_LOCAL_PERIOD_SECONDS = 60.0
 NOTIFICATIONS_FILE = "alerts.jsonl"
+HOURLY_SECONDS = 3600  # the production ETL schedule's period
 COMPARISONS = {
     "GreaterThanOrEqualToThreshold": lambda value, threshold: value >= threshold,
     "GreaterThanThreshold": lambda value, threshold: value > threshold,
@@ -333,8 +334,13 @@ class AlarmEvaluator:
         definitions: dict[str, dict[str, Any]] | None = None,
         parameters: Mapping[str, float] | None = None,
         service: ServiceMetrics | None = None,
+        schedule_seconds: float = 0.0,
     ) -> None:
         self.cloudwatch = cloudwatch
+        # An hourly period on AWS is one ETL schedule period; locally the ETL runs every
+        # schedule_seconds, so such a period is never shorter than that (else a slow local
+        # cadence would leave periods empty and flap data-freshness).
+        self.schedule_seconds = schedule_seconds
         self.service = service
         self.sns = sns
         self.sqs = sqs
@@ -433,6 +439,8 @@ class AlarmEvaluator:
 
     def _state(self, spec: Mapping[str, Any], now: datetime) -> tuple[str, str]:
         period = max(1, int(min(float(spec["period"]), self.period_seconds)))
+        if float(spec["period"]) >= HOURLY_SECONDS:
+            period = max(period, int(self.schedule_seconds))
         periods = int(spec["evaluation_periods"])
         statistic = statistic_of(spec)
         extended = bool(spec.get("extended_statistic"))
@@ -557,6 +565,7 @@ class AlarmsComponent:
             queue_urls=tuple(u for u in (env.get("DLQ_URL"), env.get("PARKING_QUEUE_URL")) if u),
             parameters=alarm_parameters(env),
             service=ServiceMetrics(cloudwatch),
+            schedule_seconds=float(settings.etl_interval_seconds),
         )
         self.evaluator.create()
         global _service_metrics
