@@ -11,8 +11,11 @@ metrics only reach stdout. Here:
   state changes with set_alarm_state and publishes each change to the alerts topic
   (ALERTS_TOPIC_ARN) in the shape CloudWatch uses, and appends it to
   `<state dir>/alerts.jsonl` for `clickstream alerts`.
-- `ApiGatewayMetrics` gives the local API Gateway adapter what API Gateway publishes
-  (AWS/ApiGateway Count, 4xx, 5xx, Latency by ApiId and Stage), so api-5xx fires locally.
+- `ServiceMetrics` publishes what API Gateway and Lambda publish on AWS, for the requests
+  the local API Gateway adapter serves and the invocations it and the scheduler make
+  (AWS/ApiGateway Count, 4xx, 5xx, Latency by ApiId and Stage; AWS/Lambda Invocations,
+  Errors, Duration by FunctionName), so api-5xx, ingest-errors, etl-errors and
+  etl-duration fire locally too.
 Locally each period is shortened to LOCAL_ALARM_PERIOD_SECONDS (default 60) so that an
 alarm also recovers within a test; everything else is the deployed definition. Thresholds
 named in the definitions ("var.NAME", "local.NAME") take the Terraform variable's default
