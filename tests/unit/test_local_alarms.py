@@ -333,3 +333,26 @@ def test_an_hourly_period_is_never_shorter_than_the_local_etl_cadence(aws) -> No
     assert [(c["AlarmName"], c["NewStateValue"]) for c in later] == [
         (ALARM_PREFIX + "data-freshness", "ALARM")
     ]
+
+
+def test_every_alarm_without_a_local_metric_source_is_marked_aws_only() -> None:
+    """The local stack publishes its own EMF metrics, AWS/SQS depths, AWS/ApiGateway for
+    the API adapter and AWS/Lambda for the ingest and the ETL; anything else cannot fire
+    locally and must say so instead of sitting in OK."""
+    local_sources = {
+        ("custom", None),
+        ("AWS/SQS", None),
+        ("AWS/ApiGateway", None),
+        ("AWS/Lambda", "var.ingest_function_name"),
+        ("AWS/Lambda", "var.etl_function_name"),
+    }
+    for name, spec in load_definitions().items():
+        function = spec["dimensions"].get("FunctionName")
+        sourced = (spec["namespace"], function) in local_sources or (
+            spec["namespace"],
+            None,
+        ) in local_sources
+        evaluable = (
+            sourced and "extended_statistic" not in spec and spec["metric_name"] != "Throttles"
+        )
+        assert ("aws_only" in spec) == (not evaluable), name
