@@ -1,6 +1,7 @@
-"""Alarms fire locally from the deployed definitions: a broken pipeline pages, then recovers.
+"""Alarms fire locally from the deployed definitions: a broken pipeline pages, then recovers;
+a warehouse that is not loaded pages through the freshness alarm, then recovers.
 
-A stack of its own (`clickstream up` as a subprocess, alarm periods shortened to a few
+The first test runs a stack of its own (`clickstream up` as a subprocess, alarm periods shortened to a few
 seconds), since this test stops its database. The notifications are read the way an
 e-mail subscriber would get them: an SQS queue subscribed to ALERTS_TOPIC_ARN.
 """
@@ -17,12 +18,24 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
+from clickstream.etl.handler import execute, metrics
+from clickstream.etl.synthetic import SyntheticShop, write_objects
+from clickstream.local.alarms import (
+    ALARM_PREFIX,
+    AlarmEvaluator,
+    EmfForwarder,
+    alarm_parameters,
+    load_definitions,
+    local_names,
+    read_notifications,
+)
 from clickstream.local.postgres import LocalCluster
 from clickstream.local.stack import read_env_file
 from tests.conftest import REPO_ROOT, STACK_START_TIMEOUT_S, stack_client
@@ -167,3 +180,69 @@ def test_a_broken_pipeline_raises_alarms_that_notify_the_topic_and_recover(alarm
     # And once the database is back, the runs succeed and the alarm returns to OK
     wait_for_notification(sqs, inbox, "clickstream-local-etl-failed", "OK")
     assert cli(stack, "status").returncode == 0
+
+
+def test_freshness_alarms_when_no_load_happens_and_recovers_after_a_load(
+    moto_endpoint, raw_bucket, etl_settings, warehouse_db, tmp_path, monkeypatch
+):
+    # Given the deployed data-freshness definition (missing data = breaching, two periods
+    # of the default 120-minute objective) evaluated against moto with 2-second periods
+    monkeypatch.delenv("FRESHNESS_OBJECTIVE_MINUTES", raising=False)
+    cloudwatch, sns, sqs = (boto3.client(name) for name in ("cloudwatch", "sns", "sqs"))
+    topic = sns.create_topic(Name="alerts-" + uuid.uuid4().hex[:6])["TopicArn"]
+    inbox = sqs.create_queue(QueueName="fresh-inbox-" + uuid.uuid4().hex[:6])["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )  # fmt: skip
+    definition = load_definitions()["data-freshness"]
+    assert definition["treat_missing_data"] == "breaching"
+    evaluator = AlarmEvaluator(
+        cloudwatch, sns, topic, local_names({}), tmp_path, period_seconds=2,
+        definitions={"data-freshness": definition}, parameters=alarm_parameters({}),
+    )  # fmt: skip
+    evaluator.create()
+    alarm = ALARM_PREFIX + "data-freshness"
+    assert evaluator.alarms["data-freshness"]["evaluation_periods"] == 2
+    assert evaluator.evaluate() == [], "a stack that has just started has missed no load"
+
+    # When no load happens for two periods
+    deadline = time.monotonic() + 60
+    changes: list[dict[str, Any]] = []
+    while not changes and time.monotonic() < deadline:
+        time.sleep(0.5)
+        changes = evaluator.evaluate()
+    # Then the alarm goes to ALARM and the topic hears it
+    assert [(c["AlarmName"], c["NewStateValue"]) for c in changes] == [(alarm, "ALARM")]
+    assert "[no data]" in changes[0]["NewStateReason"]
+    note = wait_for_notification(sqs, inbox, alarm, "ALARM")
+    assert note["Trigger"]["MetricName"] == "DataFreshnessMinutes"
+    assert note["Trigger"]["TreatMissingData"] == "breaching"
+    assert cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"] == (
+        "ALARM"
+    )
+
+    # When the ETL loads new events (the handler's code path; its EMF record goes through
+    # the local stack's forwarder into CloudWatch)
+    s3, bucket = raw_bucket
+    start = datetime.now(UTC) - timedelta(minutes=30)
+    write_objects(s3, bucket, SyntheticShop(seed=1212).events(40, start, timedelta(minutes=20)))
+    forwarder = EmfForwarder(sys.stdout, cloudwatch)
+    monkeypatch.setattr(sys, "stdout", forwarder)
+    summary = execute({"source": "schedule"}, settings=etl_settings)
+    metrics.flush_metrics()
+    monkeypatch.setattr(sys, "stdout", forwarder.stream)
+    assert summary["status"] == "succeeded" and summary["rows_inserted"] >= 40
+    assert forwarder.forwarded > 0
+    assert warehouse_db.scalar("select count(*) from fact_events") == summary["rows_inserted"]
+
+    # Then the next evaluation finds the datapoint and the alarm returns to OK, once
+    changes = evaluator.evaluate()
+    assert [(c["AlarmName"], c["NewStateValue"]) for c in changes] == [(alarm, "OK")]
+    wait_for_notification(sqs, inbox, alarm, "OK")
+    assert evaluator.evaluate() == []
+    recorded = [(n["AlarmName"], n["NewStateValue"]) for n in read_notifications(tmp_path)]
+    assert recorded == [(alarm, "ALARM"), (alarm, "OK")]

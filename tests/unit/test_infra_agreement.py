@@ -419,11 +419,14 @@ def custom_metric_alarms() -> Iterator[tuple[str, str, str]]:
                 assert source, f"{module.name}: cannot tell what {name} iterates over"
                 entries = locals_of(module)[source.group(1)]
                 if isinstance(entries, str):
-                    # A for expression over the shared definitions file (monitoring's
-                    # alarm_definitions.json, group "occurrence" or "queue"), where the
-                    # namespace "custom" stands for var.metrics_namespace.
-                    assert "local.definitions." in entries, f"{name}: {entries[:80]}"
-                    group = entries.split("local.definitions.")[1].split()[0].strip(":")
+                    # A group of the shared definitions file (monitoring's
+                    # alarm_definitions.json: occurrence, queue, health) as alarms.tf
+                    # resolves it, where the namespace "custom" stands for
+                    # var.metrics_namespace.
+                    match = re.search(r"local\.resolved_alarms\.(\w+)", entries)
+                    assert match, f"{name}: {entries[:80]}"
+                    assert "local.definitions[" in expression(locals_of(module)["resolved_alarms"])
+                    group = match.group(1)
                     document = json.loads((module / "alarm_definitions.json").read_text())
                     for key, spec_entry in document[group].items():
                         if spec_entry["namespace"] == "custom":
@@ -469,7 +472,8 @@ def test_custom_metric_alarms_watch_metrics_the_code_publishes() -> None:
     definitions = json.loads((monitoring / "alarm_definitions.json").read_text())
     watched |= {
         spec["metric_name"]
-        for spec in definitions["occurrence"].values()
+        for group in ("occurrence", "queue", "health")
+        for spec in definitions[group].values()
         if spec["namespace"] == "custom"
     }
     assert {"DataFreshnessMinutes", "EtlFailed", "StorageFailures"} <= watched

@@ -110,6 +110,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--state-dir", type=Path, default=DEFAULT_STATE_DIR, help="local stack state (stack.env)"
     )
     alerts.add_argument("--limit", type=int, default=20, help="notifications to show")
+    alerts.add_argument(
+        "--prefix",
+        default=None,
+        help="alarm name prefix (default: ALARM_NAME_PREFIX, e.g. clickstream-prod-; all if unset)",
+    )
     alerts.add_argument("--json", action="store_true", help="print as JSON")
     alerts.set_defaults(handler=_alerts)
 
@@ -245,39 +250,25 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 
 def _alerts(args: argparse.Namespace) -> int:
-    """Alarm states from CloudWatch; notifications from the local stack's alerts.jsonl
-    (on AWS, the alert topic's e-mail is the record). 2 when CloudWatch is unreachable."""
+    """Alarm states from CloudWatch; notifications from the local stack's alerts.jsonl or,
+    on AWS, CloudWatch's alarm history (clickstream.alerts). 2 when CloudWatch is
+    unreachable."""
     import boto3
 
-    from clickstream.local.alarms import read_notifications
+    from clickstream import alerts
 
-    _environment(args.state_dir)
+    env = _environment(args.state_dir)
     try:
-        pages = boto3.client("cloudwatch").get_paginator("describe_alarms").paginate()
-        alarms = [
-            {
-                "name": a["AlarmName"],
-                "state": a["StateValue"],
-                "since": a["StateUpdatedTimestamp"].isoformat(),
-                "reason": a.get("StateReason", ""),
-            }
-            for page in pages
-            for a in page.get("MetricAlarms", [])
-        ]
+        result = alerts.report(
+            boto3.client("cloudwatch"), env, args.state_dir, args.limit, args.prefix
+        )
     except Exception as error:  # any AWS failure: say so, exit 2
         print(f"error: cannot read alarms from CloudWatch: {error}", file=sys.stderr)
         return 2
-    notifications = read_notifications(args.state_dir, args.limit)
     if args.json:
-        _print({"alarms": alarms, "notifications": notifications})
-        return 0
-    firing = [a for a in alarms if a["state"] == "ALARM"]
-    print(f"{len(alarms)} alarms, {len(firing)} in ALARM")
-    for alarm in sorted(alarms, key=lambda a: (a["state"] != "ALARM", a["name"])):
-        print(f"  {alarm['state']:<17} {alarm['name']:<45} since {alarm['since'][:19]}")
-    print(f"recent notifications ({len(notifications)})")
-    for note in notifications:
-        print(f"  {note['StateChangeTime'][:19]}  {note['subject']}")
+        _print(result)
+    else:
+        print(alerts.render(result))
     return 0
 
 

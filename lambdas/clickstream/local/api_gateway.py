@@ -2,7 +2,10 @@
 
 It builds the payload-format-2.0 event API Gateway would build, applies what
 the gateway applies in production (CORS with preflight, its 10 MB request cap,
-stage throttling answered with 429) and calls the same `lambda_handler`.
+stage throttling answered with 429) and calls the same `lambda_handler`; a handler
+that raises is answered 500 as API Gateway answers it. Like API Gateway and Lambda,
+it reports each integration request (AWS/ApiGateway Count, 4xx, 5xx, Latency) and
+invocation (AWS/Lambda) to the local stack's CloudWatch (clickstream.local.alarms).
 """
 
 from __future__ import annotations
@@ -18,13 +21,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from clickstream.contract.layout import INGEST_ROUTE_KEY
+from clickstream.local.alarms import service_metrics, timed_invocation
 from clickstream.local.stack import LOOPBACK, StackSettings
+from clickstream.observability import get_logger
+
+logger = get_logger("local-api-gateway")
 
 GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_RATE_PER_S = 100.0
 DEFAULT_BURST = 200
 CORS_ALLOW_HEADERS = "content-type, authorization, x-api-key"
 CORS_MAX_AGE_S = "600"
+INGEST_FUNCTION_NAME = "clickstream-local-ingest"  # local.alarms.local_names
+INTERNAL_ERROR = {"message": "Internal Server Error"}
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -181,7 +190,18 @@ def make_request_handler(
                 self.command, self.path, self._headers(), body, client_ip, port
             )
             context = LambdaContext(event["requestContext"]["requestId"])
-            response = lambda_handler(event, context)
+            started = time.perf_counter()
+            try:
+                response = timed_invocation(INGEST_FUNCTION_NAME, lambda_handler, event, context)
+            except Exception:
+                # What API Gateway answers when the integration fails (and counts as 5xx).
+                logger.exception("ingest handler raised")
+                response = {"statusCode": 500, "body": json.dumps(INTERNAL_ERROR)}
+            sink = service_metrics()
+            if sink is not None:
+                sink.api_request(
+                    int(response.get("statusCode", 200)), (time.perf_counter() - started) * 1000
+                )
             payload = response.get("body") or ""
             raw = (
                 base64.b64decode(payload)

@@ -13,6 +13,7 @@ import time
 import uuid
 from typing import Any
 
+from clickstream.local.alarms import timed_invocation
 from clickstream.local.stack import StackSettings
 from clickstream.observability import get_logger
 
@@ -20,6 +21,7 @@ logger = get_logger("local-scheduler")
 
 LAMBDA_TIMEOUT_MS = 15 * 60 * 1000
 SCHEDULE_NAME = "clickstream-local-etl"
+ETL_FUNCTION_NAME = "clickstream-local-etl"  # local.alarms.local_names: AWS/Lambda metrics
 
 
 def scheduled_event() -> dict[str, Any]:
@@ -74,9 +76,9 @@ class SchedulerComponent:
 
         while not self.stopping.wait(interval):
             try:
-                execute(
-                    scheduled_event(), FakeLambdaContext(), settings=etl_settings,
-                    health=self.health,
+                timed_invocation(
+                    ETL_FUNCTION_NAME, execute, scheduled_event(), FakeLambdaContext(),
+                    settings=etl_settings, health=self.health,
                 )  # fmt: skip
             except loader.EtlRunFailed as failure:
                 logger.error("scheduled etl run failed", error=str(failure))

@@ -60,6 +60,8 @@ module "platform" {
   cognito_domain_prefix     = var.cognito_domain_prefix
   private_egress            = var.private_egress
   alarm_emails              = var.alarm_emails
+  slack_team_id             = var.slack_team_id
+  slack_channel_id          = var.slack_channel_id
   monthly_budget_usd        = var.monthly_budget_usd
   secrets_version           = var.secrets_version
   deployment_profile        = var.deployment_profile

@@ -85,6 +85,18 @@ variable "alarm_emails" {
   default     = []
 }
 
+variable "slack_team_id" {
+  description = "Slack workspace ID (T...) authorized in the AWS Chatbot console; with slack_channel_id, alarms and business alerts also go to that Slack channel. Empty: e-mail only."
+  type        = string
+  default     = ""
+}
+
+variable "slack_channel_id" {
+  description = "Slack channel ID (C...) that receives the alert topic through AWS Chatbot; needs slack_team_id. Empty: e-mail only."
+  type        = string
+  default     = ""
+}
+
 variable "monthly_budget_usd" {
   description = "Monthly AWS budget (USD) with actual and forecast alerts; null follows deployment_profile (above its fixed cost, see make cost)."
   type        = number

@@ -1,5 +1,11 @@
 # Alarms of the proposal's observability list. Every alarm notifies the alert topic on
 # ALARM and on OK, so the on-call sees both the page and the recovery.
+#
+# Every alarm is defined once, in alarm_definitions.json (metric, namespace, statistic,
+# period, evaluation periods, threshold, comparison, missing data), shared with the
+# local stack, which evaluates the same file against moto (lambdas/clickstream/local/alarms.py).
+# The three resources below only differ in how they fill in a definition; none of them
+# holds a metric or a threshold of its own (tests/unit/test_local_alarms.py checks it).
 
 locals {
   alarm_actions = [aws_sns_topic.this.arn]
@@ -12,14 +18,15 @@ locals {
   # CloudWatch's free tier.
   essential_occurrence = ["ingest_storage_failures", "etl_failed"]
   essential_queues     = ["parking"]
+  essential_health     = ["api_5xx", "data_freshness", "warehouse_status_check"]
 
-  # One definition of each single-occurrence and queue-depth alarm (metric, statistic,
-  # period, evaluation periods, threshold, comparison, missing data), shared with the
-  # local stack, which evaluates the same file against moto (lambdas/clickstream/local/alarms.py).
   # Namespace "custom" is var.metrics_namespace; a dimension value "var.NAME" is the
-  # variable of that name in local.dimension_values.
+  # variable of that name in local.dimension_values; a threshold or evaluation_periods
+  # given as a string ("var.NAME", "local.NAME") is looked up in local.alarm_parameters.
   definitions = jsondecode(file("${path.module}/alarm_definitions.json"))
   dimension_values = {
+    api_id                    = var.api_id
+    api_stage                 = var.api_stage
     ingest_function_name      = var.ingest_function_name
     etl_function_name         = var.etl_function_name
     compact_function_name     = var.compact_function_name
@@ -27,55 +34,60 @@ locals {
     ingest_dlq_name           = var.ingest_dlq_name
     ingest_parking_queue_name = var.ingest_parking_queue_name
     schedule_dlq_name         = var.schedule_dlq_name
+    warehouse_instance_id     = var.warehouse_instance_id
   }
-  occurrence_alarms = {
-    for k, v in local.definitions.occurrence : k => merge(v, {
-      namespace  = v.namespace == "custom" ? var.metrics_namespace : v.namespace
-      dimensions = { for dk, dv in v.dimensions : dk => startswith(dv, "var.") ? local.dimension_values[trimprefix(dv, "var.")] : dv }
-    })
+  # The local stack resolves the same names (lambdas/clickstream/local/alarms.py, PARAMETERS).
+  alarm_parameters = {
+    "var.api_5xx_threshold"              = var.api_5xx_threshold
+    "var.api_latency_p95_ms"             = var.api_latency_p95_ms
+    "var.freshness_threshold_minutes"    = var.freshness_threshold_minutes
+    "local.etl_duration_threshold_ms"    = floor(var.etl_timeout_seconds * 1000 * var.etl_duration_alarm_ratio)
+    "local.freshness_evaluation_periods" = var.freshness_threshold_minutes / 60
   }
+  resolved_alarms = {
+    for group, entries in { for g in ["occurrence", "queue", "health"] : g => local.definitions[g] } : group => {
+      for k, v in entries : k => {
+        alarm_name          = v.alarm_name
+        namespace           = v.namespace == "custom" ? var.metrics_namespace : v.namespace
+        metric_name         = v.metric_name
+        dimensions          = { for dk, dv in v.dimensions : dk => startswith(dv, "var.") ? local.dimension_values[trimprefix(dv, "var.")] : dv }
+        statistic           = try(v.statistic, null)
+        extended_statistic  = try(v.extended_statistic, null)
+        period              = v.period
+        evaluation_periods  = try(local.alarm_parameters[v.evaluation_periods], v.evaluation_periods)
+        threshold           = try(local.alarm_parameters[v.threshold], v.threshold)
+        comparison_operator = v.comparison_operator
+        treat_missing_data  = v.treat_missing_data
+        description         = replace(v.description, "{threshold}", tostring(try(local.alarm_parameters[v.threshold], v.threshold)))
+      }
+    }
+  }
+  occurrence_alarms = local.resolved_alarms.occurrence
   # The keys are the resource addresses (dlq_depth["ingest"] ...); the alarm names say
   # what each queue holds.
-  queue_alarms = {
-    for k, v in local.definitions.queue : k => merge(v, {
-      dimensions = { for dk, dv in v.dimensions : dk => startswith(dv, "var.") ? local.dimension_values[trimprefix(dv, "var.")] : dv }
-    })
-  }
+  queue_alarms = local.resolved_alarms.queue
+  # API 5xx and latency, ETL duration, data freshness, the warehouse host: the alarms
+  # whose thresholds are this module's variables.
+  health_alarms = local.resolved_alarms.health
 }
 
-# --- Ingest API ----------------------------------------------------------------
+# --- Ingest API, ETL duration, freshness, the warehouse host (local.health_alarms) --
 
-resource "aws_cloudwatch_metric_alarm" "api_5xx" {
-  alarm_name          = "${var.name}-api-5xx"
-  alarm_description   = "The ingest API returned 5xx: events may be lost client-side after SDK retries. Check the ingest function's logs."
-  namespace           = "AWS/ApiGateway"
-  metric_name         = "5xx"
-  dimensions          = { ApiId = var.api_id, Stage = var.api_stage }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = var.api_5xx_threshold
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
+resource "aws_cloudwatch_metric_alarm" "health" {
+  for_each = { for k, v in local.health_alarms : k => v if local.full || contains(local.essential_health, k) }
 
-resource "aws_cloudwatch_metric_alarm" "api_latency" {
-  count = local.full ? 1 : 0
-
-  alarm_name          = "${var.name}-api-latency-p95"
-  alarm_description   = "p95 ingest latency is high for 15 minutes (cold starts, S3 or SQS slowness)."
-  namespace           = "AWS/ApiGateway"
-  metric_name         = "Latency"
-  dimensions          = { ApiId = var.api_id, Stage = var.api_stage }
-  extended_statistic  = "p95"
-  period              = 300
-  evaluation_periods  = 3
-  threshold           = var.api_latency_p95_ms
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
+  alarm_name          = "${var.name}-${each.value.alarm_name}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric_name
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
+  extended_statistic  = each.value.extended_statistic
+  period              = each.value.period
+  evaluation_periods  = each.value.evaluation_periods
+  threshold           = each.value.threshold
+  comparison_operator = each.value.comparison_operator
+  treat_missing_data  = each.value.treat_missing_data
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
   tags                = var.tags
@@ -102,68 +114,7 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
   tags                = var.tags
 }
 
-# --- ETL -----------------------------------------------------------------------
-
-resource "aws_cloudwatch_metric_alarm" "etl_duration" {
-  count = local.full ? 1 : 0
-
-  alarm_name          = "${var.name}-etl-duration"
-  alarm_description   = "An ETL run took more than ${floor(var.etl_duration_alarm_ratio * 100)}% of its timeout; the backlog will grow. Raise memory or cadence."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Duration"
-  dimensions          = { FunctionName = var.etl_function_name }
-  statistic           = "Maximum"
-  period              = 3600
-  evaluation_periods  = 1
-  threshold           = floor(var.etl_timeout_seconds * 1000 * var.etl_duration_alarm_ratio)
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-# Freshness: the ETL publishes DataFreshnessMinutes after every run. Missing data is
-# breaching on purpose: a schedule that stopped firing publishes nothing at all.
-resource "aws_cloudwatch_metric_alarm" "data_freshness" {
-  alarm_name          = "${var.name}-data-freshness"
-  alarm_description   = "The warehouse has not been refreshed for ${var.freshness_threshold_minutes} minutes (freshness SLO)."
-  namespace           = var.metrics_namespace
-  metric_name         = "DataFreshnessMinutes"
-  dimensions          = { service = "etl" }
-  statistic           = "Minimum"
-  period              = 3600
-  evaluation_periods  = var.freshness_threshold_minutes / 60
-  threshold           = var.freshness_threshold_minutes
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "breaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-# --- Dashboard host ----------------------------------------------------------------
-# Without a load balancer there is no target health; EC2's status checks say whether
-# the host that serves Nginx, Shiny and PostgreSQL is up (free, 5-minute metrics).
-
-resource "aws_cloudwatch_metric_alarm" "warehouse_status_check" {
-  alarm_name          = "${var.name}-warehouse-status-check"
-  alarm_description   = "The warehouse host (PostgreSQL, Nginx, Shiny) fails its EC2 status checks: the dashboard is down and the ETL cannot load. See docs/runbook.md."
-  namespace           = "AWS/EC2"
-  metric_name         = "StatusCheckFailed"
-  dimensions          = { InstanceId = var.warehouse_instance_id }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 2
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "breaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-# --- Any occurrence (occurrence_alarms above) ------------------------------------
+# --- Any occurrence (local.occurrence_alarms) ------------------------------------
 
 resource "aws_cloudwatch_metric_alarm" "occurrence" {
   for_each = { for k, v in local.occurrence_alarms : k => v if local.full || contains(local.essential_occurrence, k) }
@@ -182,6 +133,33 @@ resource "aws_cloudwatch_metric_alarm" "occurrence" {
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
   tags                = var.tags
+}
+
+# Addresses the health alarms had as one resource each (chained: api_latency ->
+# api_latency[0] -> health["api_latency"]).
+moved {
+  from = aws_cloudwatch_metric_alarm.api_5xx
+  to   = aws_cloudwatch_metric_alarm.health["api_5xx"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.api_latency[0]
+  to   = aws_cloudwatch_metric_alarm.health["api_latency"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.etl_duration[0]
+  to   = aws_cloudwatch_metric_alarm.health["etl_duration"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.data_freshness
+  to   = aws_cloudwatch_metric_alarm.health["data_freshness"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.warehouse_status_check
+  to   = aws_cloudwatch_metric_alarm.health["warehouse_status_check"]
 }
 
 # Addresses these alarms had before the alarm sets.

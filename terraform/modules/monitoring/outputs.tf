@@ -11,13 +11,7 @@ output "cloudwatch_dashboard_name" {
 output "alarm_names" {
   description = "Names of every alarm this module creates."
   value = concat(
-    [
-      aws_cloudwatch_metric_alarm.api_5xx.alarm_name,
-      aws_cloudwatch_metric_alarm.data_freshness.alarm_name,
-      aws_cloudwatch_metric_alarm.warehouse_status_check.alarm_name,
-    ],
-    aws_cloudwatch_metric_alarm.api_latency[*].alarm_name,
-    aws_cloudwatch_metric_alarm.etl_duration[*].alarm_name,
+    [for a in aws_cloudwatch_metric_alarm.health : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.occurrence : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.dlq_depth : a.alarm_name],
   )
@@ -31,4 +25,9 @@ output "budgets_budget_name" {
 output "kms_key_arn" {
   description = "KMS key of the alert topic: whoever publishes to the topic needs kms:GenerateDataKey on it."
   value       = local.kms_key_arn
+}
+
+output "chatbot_slack_channel_configuration_arn" {
+  description = "ARN of the AWS Chatbot Slack channel configuration that posts the alert topic (null without slack_channel_id and slack_team_id)."
+  value       = one(aws_chatbot_slack_channel_configuration.this[*].chat_configuration_arn)
 }

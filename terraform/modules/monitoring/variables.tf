@@ -196,3 +196,25 @@ variable "budget_cost_filter_tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "slack_team_id" {
+  description = "Slack workspace ID (T...) authorized in the AWS Chatbot console; with slack_channel_id, alerts also go to that Slack channel. Empty: no chat channel."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([A-Z0-9]{9,})?$", var.slack_team_id))
+    error_message = "slack_team_id must be a Slack workspace ID (9 or more upper-case letters and digits, e.g. T07EA123LEP) or empty."
+  }
+}
+
+variable "slack_channel_id" {
+  description = "Slack channel ID (C...) that receives the alert topic through AWS Chatbot; needs slack_team_id. Empty: no chat channel."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([A-Z0-9]{9,})?$", var.slack_channel_id)) && (var.slack_channel_id == "") == (var.slack_team_id == "")
+    error_message = "slack_channel_id must be a Slack channel ID (9 or more upper-case letters and digits, e.g. C07EZ1ABC23) or empty, and set together with slack_team_id."
+  }
+}

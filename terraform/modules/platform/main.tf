@@ -136,6 +136,8 @@ module "monitoring" {
 
   name                        = local.name
   alarm_emails                = var.alarm_emails
+  slack_team_id               = var.slack_team_id
+  slack_channel_id            = var.slack_channel_id
   api_id                      = module.ingest.api_id
   api_stage                   = module.ingest.stage_name
   ingest_function_name        = module.ingest.lambda_function_name

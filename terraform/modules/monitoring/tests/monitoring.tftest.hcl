@@ -19,12 +19,12 @@ run "default_thresholds" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.api_5xx.threshold == 1 && aws_cloudwatch_metric_alarm.api_5xx.comparison_operator == "GreaterThanOrEqualToThreshold"
+    condition     = aws_cloudwatch_metric_alarm.health["api_5xx"].threshold == 1 && aws_cloudwatch_metric_alarm.health["api_5xx"].comparison_operator == "GreaterThanOrEqualToThreshold"
     error_message = "any API 5xx must alarm"
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.api_latency[0].extended_statistic == "p95" && aws_cloudwatch_metric_alarm.api_latency[0].threshold == 1000
+    condition     = aws_cloudwatch_metric_alarm.health["api_latency"].extended_statistic == "p95" && aws_cloudwatch_metric_alarm.health["api_latency"].threshold == 1000
     error_message = "latency alarm must watch p95 against 1000 ms"
   }
 
@@ -59,18 +59,38 @@ run "default_thresholds" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.etl_duration[0].threshold == 480000
+    condition     = aws_cloudwatch_metric_alarm.health["etl_duration"].threshold == 480000
     error_message = "ETL duration alarm must fire at 80% of a 600 s timeout (480000 ms)"
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.data_freshness.metric_name == "DataFreshnessMinutes" && aws_cloudwatch_metric_alarm.data_freshness.namespace == "Clickstream"
+    condition     = aws_cloudwatch_metric_alarm.health["data_freshness"].metric_name == "DataFreshnessMinutes" && aws_cloudwatch_metric_alarm.health["data_freshness"].namespace == "Clickstream"
     error_message = "freshness alarm must watch the ETL's DataFreshnessMinutes EMF metric"
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.data_freshness.treat_missing_data == "breaching" && aws_cloudwatch_metric_alarm.data_freshness.evaluation_periods == 2
+    condition     = aws_cloudwatch_metric_alarm.health["data_freshness"].treat_missing_data == "breaching" && aws_cloudwatch_metric_alarm.health["data_freshness"].evaluation_periods == 2
     error_message = "a silent ETL must breach freshness after 120 minutes (two hourly periods)"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.health["data_freshness"].alarm_description == replace(aws_cloudwatch_metric_alarm.health["data_freshness"].alarm_description, "{threshold}", "") && strcontains(aws_cloudwatch_metric_alarm.health["data_freshness"].alarm_description, "120 minutes")
+    error_message = "the freshness description must carry its resolved threshold"
+  }
+
+  assert {
+    condition     = toset([for a in aws_cloudwatch_metric_alarm.health : a.alarm_name]) == toset(["clickstream-prod-api-5xx", "clickstream-prod-api-latency-p95", "clickstream-prod-etl-duration", "clickstream-prod-data-freshness", "clickstream-prod-warehouse-status-check"])
+    error_message = "the health alarms must keep the names they had as resources of their own"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.health["api_latency"].statistic == null && aws_cloudwatch_metric_alarm.health["api_5xx"].extended_statistic == null && aws_cloudwatch_metric_alarm.health["api_5xx"].dimensions == tomap({ ApiId = "example", Stage = "$default" })
+    error_message = "a percentile alarm has no plain statistic and the other way round; API alarms watch the API's id and stage"
+  }
+
+  assert {
+    condition     = length(output.alarm_names) == 17
+    error_message = "the full set has every definition of alarm_definitions.json (9 occurrence, 3 queue, 5 health)"
   }
 }
 
@@ -85,17 +105,17 @@ run "thresholds_follow_variables" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.etl_duration[0].threshold == 450000
+    condition     = aws_cloudwatch_metric_alarm.health["etl_duration"].threshold == 450000
     error_message = "duration threshold must be ratio x timeout"
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.data_freshness.evaluation_periods == 6 && aws_cloudwatch_metric_alarm.data_freshness.threshold == 360
+    condition     = aws_cloudwatch_metric_alarm.health["data_freshness"].evaluation_periods == 6 && aws_cloudwatch_metric_alarm.health["data_freshness"].threshold == 360
     error_message = "freshness must evaluate one hourly period per hour of SLO"
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.api_latency[0].threshold == 250
+    condition     = aws_cloudwatch_metric_alarm.health["api_latency"].threshold == 250
     error_message = "latency threshold must follow its variable"
   }
 }
@@ -149,17 +169,17 @@ run "essential_alarm_set_keeps_what_matters_most" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.api_5xx.threshold == 1 && aws_cloudwatch_metric_alarm.data_freshness.treat_missing_data == "breaching" && aws_cloudwatch_metric_alarm.warehouse_status_check.treat_missing_data == "breaching"
+    condition     = aws_cloudwatch_metric_alarm.health["api_5xx"].threshold == 1 && aws_cloudwatch_metric_alarm.health["data_freshness"].treat_missing_data == "breaching" && aws_cloudwatch_metric_alarm.health["warehouse_status_check"].treat_missing_data == "breaching"
     error_message = "5xx, freshness and the host's status checks alarm in every profile"
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.api_latency) == 0 && length(aws_cloudwatch_metric_alarm.etl_duration) == 0
+    condition     = !contains(keys(aws_cloudwatch_metric_alarm.health), "api_latency") && !contains(keys(aws_cloudwatch_metric_alarm.health), "etl_duration")
     error_message = "latency and duration alarms are left to the full set"
   }
 
   assert {
-    condition     = 3 + length(aws_cloudwatch_metric_alarm.occurrence) + length(aws_cloudwatch_metric_alarm.dlq_depth) <= 10
+    condition     = length(aws_cloudwatch_metric_alarm.health) + length(aws_cloudwatch_metric_alarm.occurrence) + length(aws_cloudwatch_metric_alarm.dlq_depth) <= 10
     error_message = "the essential set stays within CloudWatch's ten free alarms"
   }
 }
@@ -176,4 +196,66 @@ run "shared_stack_key" {
     condition     = length(aws_kms_key.this) == 0 && aws_sns_topic.this.kms_master_key_id == "arn:aws:kms:eu-west-1:123456789012:key/stack"
     error_message = "with a stack key the module creates no key of its own"
   }
+}
+
+run "no_chat_channel_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_chatbot_slack_channel_configuration.this) == 0 && length(aws_iam_role.chatbot) == 0 && length(aws_iam_policy.chatbot_guardrail) == 0
+    error_message = "without Slack IDs there is no chat channel and no role for one"
+  }
+}
+
+run "slack_channel_through_chatbot" {
+  command = apply
+
+  variables {
+    slack_team_id    = "T07EA123LEP"
+    slack_channel_id = "C07EZ1ABC23"
+  }
+
+  override_resource {
+    target = aws_sns_topic.this
+    values = {
+      arn = "arn:aws:sns:us-east-1:000000000000:clickstream-prod-alerts"
+    }
+  }
+
+  override_resource {
+    target = aws_iam_policy.chatbot_guardrail
+    values = {
+      arn = "arn:aws:iam::000000000000:policy/clickstream-prod-chatbot-guardrail"
+    }
+  }
+
+  assert {
+    condition     = aws_chatbot_slack_channel_configuration.this[0].sns_topic_arns == toset(["arn:aws:sns:us-east-1:000000000000:clickstream-prod-alerts"]) && aws_chatbot_slack_channel_configuration.this[0].slack_channel_id == "C07EZ1ABC23" && aws_chatbot_slack_channel_configuration.this[0].slack_team_id == "T07EA123LEP"
+    error_message = "the channel must be subscribed to the alert topic"
+  }
+
+  assert {
+    condition     = aws_chatbot_slack_channel_configuration.this[0].guardrail_policy_arns == tolist(["arn:aws:iam::000000000000:policy/clickstream-prod-chatbot-guardrail"]) && aws_chatbot_slack_channel_configuration.this[0].user_authorization_required
+    error_message = "the channel's guardrail must be the read-alarms policy (never the AdministratorAccess default), and commands need each user's own role"
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.chatbot[0].policy_arn == aws_iam_policy.chatbot_guardrail[0].arn && aws_chatbot_slack_channel_configuration.this[0].iam_role_arn == aws_iam_role.chatbot[0].arn
+    error_message = "the channel role holds the same read-alarms policy and nothing else"
+  }
+
+  assert {
+    condition     = output.chatbot_slack_channel_configuration_arn == aws_chatbot_slack_channel_configuration.this[0].chat_configuration_arn
+    error_message = "the configuration's ARN must be an output"
+  }
+}
+
+run "slack_ids_come_together" {
+  command = plan
+
+  variables {
+    slack_channel_id = "C07EZ1ABC23"
+  }
+
+  expect_failures = [var.slack_channel_id]
 }
