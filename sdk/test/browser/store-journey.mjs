@@ -28,7 +28,13 @@ const userDataDir = mkdtempSync(join(tmpdir(), 'clickstream-chromium-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath,
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
 });
 
 // What the pages actually send to the ingest API (fetch and, where chromium reports them, beacons).
