@@ -41,7 +41,7 @@ const context = await chromium.launchPersistentContext(userDataDir, {
 const requests = [];
 context.on('request', (request) => {
   if (request.method() === 'POST' && request.url().startsWith(apiUrl + '/v1/events')) {
-    let ids = [];
+    let ids;
     try {
       ids = JSON.parse(request.postData() || '{}').events.map((e) => e.event_id);
     } catch {
