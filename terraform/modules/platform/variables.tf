@@ -390,7 +390,6 @@ variable "admin_mfa_configuration" {
 variable "edge_auth_lambda_qualified_arn" {
   description = "Published version of the Lambda@Edge sign-in (modules/edge_auth, created by the env root with its us-east-1 provider)."
   type        = string
-  default     = "arn:aws:lambda:us-east-1:000000000000:function:clickstream-prod-edge-auth:1"
 }
 
 variable "force_destroy" {
