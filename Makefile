@@ -1,14 +1,22 @@
-# The one entry point for people and CI. `make help` lists the targets.
+# The one entry point for people and CI. `make help` lists the targets and options.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# Options, set after the target (make plan ENV=dev); `make help` lists the `## NAME` lines.
+## VENV        Python virtualenv of the package, its tests and linters (.venv).
 VENV        ?= .venv
+## PYTHON      Interpreter that creates the virtualenvs (python3).
 PYTHON      ?= python3
+## ENV         Environment of plan, apply, edge-package, warehouse, dashboard-tunnel: prod (default) or dev.
+ENV         ?= prod
+## PYTEST_ARGS Extra pytest arguments of test-fast and test-python, e.g. PYTEST_ARGS='-k ingest'.
+PYTEST_ARGS ?=
+## CHECK       warehouse: CHECK=1 runs the playbook in check mode and shows diffs.
+CHECK       ?=
+## EVENTS_PER_REQUEST cost: events the SDK sends per request, for the cost per million events (10).
+EVENTS_PER_REQUEST ?= 10
 PY          := $(VENV)/bin/python
 PIP_STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
-ENV         ?= prod
-PYTEST_ARGS ?=
-CHECK       ?=
 # The controller's Ansible, ansible-lint, yamllint and testinfra (pinned in
 # ansible/requirements.txt; the `ansible` package bundles the collections).
 ANSIBLE_VENV  := .venv-ansible
@@ -23,15 +31,18 @@ APT_PACKAGES += $(shell grep -v '^\s*\#' shiny/apt-packages.txt)
         test-edge test-terraform lint lint-r screenshots bench plan apply package edge-package \
         dashboard-tunnel cost ansible-venv warehouse test-host clean
 
-help: ## List the targets.
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+help: ## List the targets and options.
+	@echo 'Targets:'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+	@echo 'Options (NAME=value after the target):'
+	@grep -hE '^## [A-Z_]+ ' $(MAKEFILE_LIST) | sed -E 's/^## ([A-Z_]+) +/\1\t/' | awk -F'\t' '{printf "  %-20s %s\n", $$1, $$2}'
 
 setup: apt venv sdk-deps shiny-deps edge-deps ## Install everything the stack and tests need (idempotent).
 
 apt: ## Install missing Debian packages (needs root or sudo).
 	@bash scripts/apt-install.sh $(APT_PACKAGES)
 
-venv: $(PIP_STAMP)
+venv: $(PIP_STAMP) ## Build .venv: the package and its dev tools (pyproject.toml); redone when that changes.
 $(PIP_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || bash scripts/apt-install.sh python3-venv
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,10 +74,10 @@ test: setup lint test-python test-sdk test-edge test-terraform ## Every test and
 test-fast: venv ## Only the fast unit tests.
 	$(VENV)/bin/pytest -q -m "not slow" tests/unit $(PYTEST_ARGS)
 
-test-python: venv
+test-python: venv ## The whole pytest suite, slow tests included (PYTEST_ARGS narrows it).
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
-test-sdk: sdk-deps
+test-sdk: sdk-deps ## SDK build, unit tests (vitest) and size budget.
 	cd sdk && npm test
 
 test-edge: edge-deps ## Unit tests of the Lambda@Edge sign-in (node:test).
@@ -110,7 +121,7 @@ plan: package edge-deps ## terraform plan for ENV (prod or dev).
 apply: ## terraform apply of the plan made by `make plan`.
 	cd terraform/envs/$(ENV) && terraform apply tfplan
 
-ansible-venv: $(ANSIBLE_STAMP)
+ansible-venv: $(ANSIBLE_STAMP) ## Build .venv-ansible: the controller's Ansible, ansible-lint, testinfra.
 $(ANSIBLE_STAMP): ansible/requirements.txt
 	@test -x $(ANSIBLE_VENV)/bin/python || $(PYTHON) -m venv $(ANSIBLE_VENV)
 	$(ANSIBLE_VENV)/bin/python -m pip install -q --upgrade pip==25.3
@@ -134,7 +145,7 @@ dashboard-tunnel: ## Break-glass: SSM port forwards to ENV's dashboard (localhos
 	bash scripts/dashboard-tunnel.sh $(ENV)
 
 cost: venv ## Fixed monthly cost per deployment profile and cost per million events, from the plan.
-	$(PY) scripts/cost.py --events-per-request $(or $(EVENTS_PER_REQUEST),10)
+	$(PY) scripts/cost.py --events-per-request $(EVENTS_PER_REQUEST)
 
 clean: ## Remove local state, builds and caches.
 	rm -rf .local build sdk/dist .pytest_cache .hypothesis

@@ -12,7 +12,9 @@ const schemaPath = join(
   dirname(fileURLToPath(import.meta.url)),
   '../../../lambdas/clickstream/contract/event.schema.json',
 );
-const validate = new Ajv2020({ allErrors: true, strictTypes: false }).compile(JSON.parse(readFileSync(schemaPath, 'utf8')));
+const validate = new Ajv2020({ allErrors: true, strictTypes: false }).compile(
+  JSON.parse(readFileSync(schemaPath, 'utf8')),
+);
 
 export const ENDPOINT = 'http://127.0.0.1:9/';
 export const INGEST_URL = 'http://127.0.0.1:9/v1/events';
@@ -61,7 +63,13 @@ export function fakeNetwork(): Network {
     value: vi.fn((url: string, data: Blob) => {
       if (!network.beaconAccepts) return false;
       // Blob.text() is async; the tests read beacons after awaiting a tick.
-      const entry = { via: 'beacon', url, headers: {}, body: { events: [] }, contentType: data.type } as unknown as Sent;
+      const entry = {
+        via: 'beacon',
+        url,
+        headers: {},
+        body: { events: [] },
+        contentType: data.type,
+      } as unknown as Sent;
       network.sent.push(entry);
       void data.text().then((text) => (entry.body = JSON.parse(text)));
       return true;
@@ -111,7 +119,7 @@ export function readStored(): Promise<ClickstreamEvent[]> {
     request.onerror = () => reject(request.error);
     request.onsuccess = () => {
       const db = request.result;
-      if (!db.objectStoreNames.contains('queue')) return db.close(), resolve([]);
+      if (!db.objectStoreNames.contains('queue')) return (db.close(), resolve([]));
       const all = db.transaction('queue').objectStore('queue').getAll();
       all.onsuccess = () => {
         db.close();

@@ -46,7 +46,6 @@ variable "route53_zone_id" {
 variable "instance_id" {
   description = "Warehouse instance that serves Nginx/Shiny (the VPC origin's endpoint)."
   type        = string
-  default     = "i-0123456789abcdef0"
 
   validation {
     condition     = can(regex("^i-[0-9a-f]{8,17}$", var.instance_id))
@@ -57,7 +56,6 @@ variable "instance_id" {
 variable "instance_private_ip" {
   description = "Private IPv4 address of that instance; the origin's domain name is the IP-based private DNS name EC2 gives it."
   type        = string
-  default     = "10.40.128.10"
 
   validation {
     condition     = can(cidrhost("${var.instance_private_ip}/32", 0))
@@ -90,7 +88,6 @@ variable "origin_protocol_policy" {
 variable "edge_auth_lambda_qualified_arn" {
   description = "Published version ARN of the Lambda@Edge sign-in (modules/edge_auth, us-east-1)."
   type        = string
-  default     = "arn:aws:lambda:us-east-1:000000000000:function:clickstream-prod-edge-auth:1"
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:lambda:us-east-1:[0-9]{12}:function:[A-Za-z0-9_-]+:[0-9]+$", var.edge_auth_lambda_qualified_arn))

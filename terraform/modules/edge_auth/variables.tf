@@ -30,11 +30,9 @@ variable "config_path" {
 variable "user_pool_id" {
   description = "Admin pool the bundle must be configured for (admin_auth.user_pool_id)."
   type        = string
-  default     = "eu-west-1_example"
 }
 
 variable "user_pool_client_id" {
   description = "Edge app client the bundle must be configured for (admin_auth.user_pool_client_edge_id)."
   type        = string
-  default     = "exampleclientid"
 }

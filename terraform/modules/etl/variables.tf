@@ -68,13 +68,11 @@ variable "schedule_enabled" {
 variable "raw_bucket_id" {
   description = "Name of the raw bucket (RAW_BUCKET)."
   type        = string
-  default     = "clickstream-prod-raw-000000000000"
 }
 
 variable "read_raw_policy_arn" {
   description = "Managed policy granting list/get on raw partitions (raw_store.policy_read_raw_arn)."
   type        = string
-  default     = "arn:aws:iam::000000000000:policy/clickstream-prod-raw-read"
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/", var.read_raw_policy_arn))
@@ -85,7 +83,6 @@ variable "read_raw_policy_arn" {
 variable "compact_raw_policy_arn" {
   description = "Managed policy granting the compactor's writes and deletes (raw_store.policy_compact_raw_arn)."
   type        = string
-  default     = "arn:aws:iam::000000000000:policy/clickstream-prod-raw-compact"
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/", var.compact_raw_policy_arn))
@@ -96,19 +93,16 @@ variable "compact_raw_policy_arn" {
 variable "database_url_parameter_name" {
   description = "SSM SecureString holding the ETL's DSN (DATABASE_URL_PARAM)."
   type        = string
-  default     = "/clickstream/prod/etl/database_url"
 }
 
 variable "database_url_parameter_arn" {
   description = "ARN of the DSN parameter."
   type        = string
-  default     = "arn:aws:ssm:us-east-1:000000000000:parameter/clickstream/prod/etl/database_url"
 }
 
 variable "sns_topic_arn" {
   description = "Topic the ETL publishes run failures to (SNS_TOPIC_ARN)."
   type        = string
-  default     = "arn:aws:sns:us-east-1:000000000000:clickstream-prod-alerts"
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:sns:", var.sns_topic_arn))
@@ -119,7 +113,6 @@ variable "sns_topic_arn" {
 variable "alerts_kms_key_arn" {
   description = "KMS key of the alert topic (monitoring.kms_key_arn): publishing to an encrypted topic needs a data key from it."
   type        = string
-  default     = "arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000"
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:kms:", var.alerts_kms_key_arn))
@@ -130,7 +123,6 @@ variable "alerts_kms_key_arn" {
 variable "subnet_ids" {
   description = "Private subnets the ETL and compactor functions run in (they must reach PostgreSQL)."
   type        = list(string)
-  default     = ["subnet-00000000000000001", "subnet-00000000000000002"]
 
   validation {
     condition     = length(var.subnet_ids) > 0
@@ -141,7 +133,6 @@ variable "subnet_ids" {
 variable "security_group_ids" {
   description = "Security groups of the ETL and compactor functions (network.security_group_etl_id: egress to PostgreSQL and HTTPS)."
   type        = list(string)
-  default     = ["sg-00000000000000001"]
 
   validation {
     condition     = length(var.security_group_ids) > 0

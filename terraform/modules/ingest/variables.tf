@@ -40,13 +40,11 @@ variable "package_path" {
 variable "raw_bucket_id" {
   description = "Name of the raw bucket (RAW_BUCKET)."
   type        = string
-  default     = "clickstream-prod-raw-000000000000"
 }
 
 variable "write_raw_policy_arn" {
   description = "Managed policy that lets the function put events-* objects into raw partitions (raw_store.policy_write_raw_arn)."
   type        = string
-  default     = "arn:aws:iam::000000000000:policy/clickstream-prod-raw-write"
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/", var.write_raw_policy_arn))
@@ -57,49 +55,41 @@ variable "write_raw_policy_arn" {
 variable "cognito_user_pool_id" {
   description = "User pool whose ID tokens identify signed-in shoppers (COGNITO_USER_POOL_ID)."
   type        = string
-  default     = "us-east-1_example"
 }
 
 variable "cognito_client_id" {
   description = "App client the ID tokens must be issued to (COGNITO_CLIENT_ID)."
   type        = string
-  default     = "exampleclientid"
 }
 
 variable "site_keys_parameter_arn" {
   description = "ARN of the SecureString holding the comma-separated site keys."
   type        = string
-  default     = "arn:aws:ssm:us-east-1:000000000000:parameter/clickstream/prod/ingest/site_keys"
 }
 
 variable "site_keys_parameter_name" {
   description = "Name of the site keys parameter (SITE_KEYS_PARAM)."
   type        = string
-  default     = "/clickstream/prod/ingest/site_keys"
 }
 
 variable "pii_hash_key_parameter_arn" {
   description = "ARN of the SecureString holding the PII hashing key."
   type        = string
-  default     = "arn:aws:ssm:us-east-1:000000000000:parameter/clickstream/prod/ingest/pii_hash_key"
 }
 
 variable "pii_hash_key_parameter_name" {
   description = "Name of the PII hashing key parameter (PII_HASH_KEY_PARAM)."
   type        = string
-  default     = "/clickstream/prod/ingest/pii_hash_key"
 }
 
 variable "origin_verify_parameter_arn" {
   description = "ARN of the SecureString holding the x-origin-verify value CloudFront adds to every request it forwards."
   type        = string
-  default     = "arn:aws:ssm:us-east-1:000000000000:parameter/clickstream/prod/edge/origin_verify"
 }
 
 variable "origin_verify_parameter_name" {
   description = "Name of the origin verification parameter (ORIGIN_VERIFY_PARAM): requests without the matching x-origin-verify header did not come through CloudFront and the WAF, and get 403."
   type        = string
-  default     = "/clickstream/prod/edge/origin_verify"
 
   validation {
     condition     = startswith(var.origin_verify_parameter_name, "/")

@@ -18,19 +18,16 @@ variable "tags" {
 variable "raw_bucket_id" {
   description = "Name of the raw bucket the table reads."
   type        = string
-  default     = "clickstream-prod-raw-000000000000"
 }
 
 variable "raw_bucket_arn" {
   description = "ARN of the raw bucket."
   type        = string
-  default     = "arn:aws:s3:::clickstream-prod-raw-000000000000"
 }
 
 variable "raw_kms_key_arn" {
   description = "KMS key of the raw bucket; query results are encrypted with it too, since they are derived from raw events."
   type        = string
-  default     = "arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000"
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:kms:", var.raw_kms_key_arn))
@@ -85,7 +82,6 @@ variable "results_expiration_days" {
 variable "access_log_bucket_id" {
   description = "Bucket that receives the results bucket's access logs."
   type        = string
-  default     = "clickstream-prod-access-logs-000000000000"
 }
 
 variable "force_destroy" {

@@ -40,7 +40,6 @@ variable "metrics_namespace" {
 variable "api_id" {
   description = "ID of the ingest HTTP API."
   type        = string
-  default     = "example"
 }
 
 variable "api_stage" {
@@ -52,25 +51,21 @@ variable "api_stage" {
 variable "ingest_function_name" {
   description = "Name of the ingest Lambda."
   type        = string
-  default     = "clickstream-prod-ingest"
 }
 
 variable "ingest_dlq_name" {
   description = "Name of the ingest dead-letter queue (rejected events)."
   type        = string
-  default     = "clickstream-prod-ingest-dlq"
 }
 
 variable "ingest_parking_queue_name" {
   description = "Name of the ingest parking queue (batches parked because S3 failed)."
   type        = string
-  default     = "clickstream-prod-ingest-parking"
 }
 
 variable "etl_function_name" {
   description = "Name of the ETL Lambda."
   type        = string
-  default     = "clickstream-prod-etl"
 }
 
 variable "etl_timeout_seconds" {
@@ -87,25 +82,21 @@ variable "etl_timeout_seconds" {
 variable "compact_function_name" {
   description = "Name of the compactor Lambda."
   type        = string
-  default     = "clickstream-prod-compact"
 }
 
 variable "schedule_group_name" {
   description = "EventBridge Scheduler group of the ETL and compactor schedules."
   type        = string
-  default     = "clickstream-prod"
 }
 
 variable "schedule_dlq_name" {
   description = "Name of the schedule dead-letter queue."
   type        = string
-  default     = "clickstream-prod-schedule-dlq"
 }
 
 variable "warehouse_instance_id" {
   description = "Warehouse instance whose EC2 status checks stand for the dashboard's health (no load balancer any more)."
   type        = string
-  default     = "i-0123456789abcdef0"
 }
 
 variable "alarm_set" {

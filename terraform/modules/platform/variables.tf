@@ -1,3 +1,5 @@
+# --- Naming, tags and deployment profile --------------------------------------
+
 variable "project" {
   description = "Project name; first part of every resource name and the Project tag."
   type        = string
@@ -25,6 +27,25 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "deployment_profile" {
+  description = "lean (a small store: NAT instance, one KMS key, the essential alarms, a rate-only WAF, t4g.micro; about 25 USD/month fixed) or standard (managed WAF rules, the full alarm set, a key per data class, t4g.small; about 40). `make cost` prints both from the plan."
+  type        = string
+  default     = "standard"
+
+  validation {
+    condition     = contains(["lean", "standard"], var.deployment_profile)
+    error_message = "deployment_profile must be lean or standard."
+  }
+}
+
+variable "force_destroy" {
+  description = "Let terraform destroy remove non-empty buckets and the user pools (and drop deletion protection). Never in prod; envs/dev sets true."
+  type        = bool
+  default     = false
+}
+
+# --- Store site and its CloudFront distribution -------------------------------
 
 variable "site_domain" {
   description = "Host name of the store (e.g. shop.example.com). Its https origin is the CORS origin of the ingest API and the ALLOWED_ORIGINS of the ingest Lambda."
@@ -54,28 +75,24 @@ variable "site_certificate_arn" {
   default     = ""
 }
 
-variable "dashboard_domain" {
-  description = "Host name of the dashboard's CloudFront distribution (e.g. analytics.example.com); the admin sign-in's callback is https://<it>."
+variable "cloudfront_price_class" {
+  description = "CloudFront price class."
   type        = string
-  default     = "analytics.example.com"
+  default     = "PriceClass_100"
 
   validation {
-    condition     = can(regex("^[a-z0-9.-]+\\.[a-z]{2,}$", var.dashboard_domain))
-    error_message = "dashboard_domain must be a DNS name without scheme."
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.cloudfront_price_class)
+    error_message = "cloudfront_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
   }
 }
 
-variable "dashboard_certificate_arn" {
-  description = "ACM certificate in us-east-1 for dashboard_domain (CloudFront reads certificates there only). Empty: the distribution answers only on its *.cloudfront.net name and the sign-in cannot complete."
+variable "web_acl_arn" {
+  description = "CloudFront-scope WAF web ACL of the store and dashboard distributions (modules/edge_waf, created by the env root with its us-east-1 provider)."
   type        = string
-  default     = ""
+  default     = null
 }
 
-variable "route53_zone_id" {
-  description = "Public Route 53 zone of dashboard_domain; set, the stack creates its A/AAAA aliases. Empty leaves DNS records to you (output dashboard_distribution_domain_name)."
-  type        = string
-  default     = ""
-}
+# --- Shopper sign-in (Cognito) ------------------------------------------------
 
 variable "cognito_domain_prefix" {
   description = "Cognito hosted-UI domain prefix; globally unique per region."
@@ -98,6 +115,8 @@ variable "cognito_advanced_security_mode" {
     error_message = "cognito_advanced_security_mode must be OFF, AUDIT or ENFORCED."
   }
 }
+
+# --- Network ------------------------------------------------------------------
 
 variable "vpc_cidr" {
   description = "IPv4 CIDR of the VPC."
@@ -132,6 +151,14 @@ variable "interface_endpoint_az_count" {
   }
 }
 
+variable "cloudfront_vpc_origin_security_group_id" {
+  description = "After the first apply: the CloudFront-VPCOrigins-Service-SG in the stack's VPC, to admit only this account's VPC origins to Nginx instead of CloudFront's whole origin-facing prefix list (docs/deploy.md)."
+  type        = string
+  default     = ""
+}
+
+# --- Raw store ----------------------------------------------------------------
+
 variable "raw_transition_ia_days" {
   description = "Days before raw objects move to Standard-IA."
   type        = number
@@ -164,6 +191,8 @@ variable "raw_expiration_days" {
     error_message = "raw_expiration_days must be 0 or more."
   }
 }
+
+# --- Ingest API ---------------------------------------------------------------
 
 variable "ingest_memory_size" {
   description = "Ingest Lambda memory (MB)."
@@ -209,22 +238,7 @@ variable "api_throttling_burst_limit" {
   }
 }
 
-variable "web_acl_arn" {
-  description = "CloudFront-scope WAF web ACL of the store and dashboard distributions (modules/edge_waf, created by the env root with its us-east-1 provider)."
-  type        = string
-  default     = null
-}
-
-variable "cloudfront_price_class" {
-  description = "CloudFront price class."
-  type        = string
-  default     = "PriceClass_100"
-
-  validation {
-    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.cloudfront_price_class)
-    error_message = "cloudfront_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
-  }
-}
+# --- ETL ----------------------------------------------------------------------
 
 variable "etl_schedule_expression" {
   description = "ETL cadence (EventBridge Scheduler expression); production runs hourly (layout.ETL_SCHEDULE_EXPRESSION)."
@@ -248,16 +262,31 @@ variable "etl_memory_size" {
   }
 }
 
-variable "freshness_threshold_minutes" {
-  description = "Minutes without a successful ETL load before the freshness alarm fires (whole hours)."
-  type        = number
-  default     = 120
+variable "business_alerts" {
+  description = "Business alert thresholds the ETL checks after each successful run and publishes to sns_topic_arn: conversion below conversion_min_percent over conversion_hours, no purchases for no_purchase_hours, sessions or revenue over compare_hours more than drop_percent below the same hours last week; each needs min_sessions sessions to judge (docs/runbook.md)."
+  type = object({
+    enabled                = optional(bool, true)
+    conversion_min_percent = optional(number, 0.5)
+    conversion_hours       = optional(number, 6)
+    no_purchase_hours      = optional(number, 3)
+    compare_hours          = optional(number, 6)
+    drop_percent           = optional(number, 50)
+    min_sessions           = optional(number, 50)
+  })
+  default = {}
 
   validation {
-    condition     = var.freshness_threshold_minutes >= 60 && var.freshness_threshold_minutes % 60 == 0
-    error_message = "freshness_threshold_minutes must be a whole number of hours."
+    condition = (
+      var.business_alerts.drop_percent > 0 && var.business_alerts.drop_percent <= 100 &&
+      var.business_alerts.conversion_min_percent >= 0 && var.business_alerts.conversion_min_percent <= 100 &&
+      alltrue([for h in [var.business_alerts.conversion_hours, var.business_alerts.no_purchase_hours, var.business_alerts.compare_hours] : h >= 1 && h <= 168 && floor(h) == h]) &&
+      var.business_alerts.min_sessions >= 0 && floor(var.business_alerts.min_sessions) == var.business_alerts.min_sessions
+    )
+    error_message = "business_alerts: drop_percent in (0, 100], conversion_min_percent in [0, 100], the *_hours whole numbers 1-168, min_sessions a whole number >= 0."
   }
 }
+
+# --- Warehouse host -----------------------------------------------------------
 
 variable "warehouse_os" {
   description = "Warehouse base image: debian-12 or ubuntu-24.04."
@@ -314,6 +343,77 @@ variable "secrets_version" {
   }
 }
 
+# --- Dashboard and admin sign-in ----------------------------------------------
+
+variable "dashboard_domain" {
+  description = "Host name of the dashboard's CloudFront distribution (e.g. analytics.example.com); the admin sign-in's callback is https://<it>."
+  type        = string
+  default     = "analytics.example.com"
+
+  validation {
+    condition     = can(regex("^[a-z0-9.-]+\\.[a-z]{2,}$", var.dashboard_domain))
+    error_message = "dashboard_domain must be a DNS name without scheme."
+  }
+}
+
+variable "dashboard_certificate_arn" {
+  description = "ACM certificate in us-east-1 for dashboard_domain (CloudFront reads certificates there only). Empty: the distribution answers only on its *.cloudfront.net name and the sign-in cannot complete."
+  type        = string
+  default     = ""
+}
+
+variable "route53_zone_id" {
+  description = "Public Route 53 zone of dashboard_domain; set, the stack creates its A/AAAA aliases. Empty leaves DNS records to you (output dashboard_distribution_domain_name)."
+  type        = string
+  default     = ""
+}
+
+variable "admin_domain_prefix" {
+  description = "Hosted sign-in domain prefix of the admin pool; globally unique per region, different from cognito_domain_prefix."
+  type        = string
+  default     = "clickstream-prod-admin"
+
+  validation {
+    condition     = can(regex("^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$", var.admin_domain_prefix))
+    error_message = "admin_domain_prefix must be 3-63 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "admin_emails" {
+  description = "Dashboard admins Terraform creates in the admin-only pool (each gets an invitation mail)."
+  type        = list(string)
+  default     = []
+}
+
+variable "admin_mfa_configuration" {
+  description = "OPTIONAL (admins may add an authenticator app) or ON (mandatory)."
+  type        = string
+  default     = "OPTIONAL"
+
+  validation {
+    condition     = contains(["OPTIONAL", "ON"], var.admin_mfa_configuration)
+    error_message = "admin_mfa_configuration must be OPTIONAL or ON."
+  }
+}
+
+variable "edge_auth_lambda_qualified_arn" {
+  description = "Published version of the Lambda@Edge sign-in (modules/edge_auth, created by the env root with its us-east-1 provider)."
+  type        = string
+}
+
+# --- Monitoring, logs and budget ----------------------------------------------
+
+variable "freshness_threshold_minutes" {
+  description = "Minutes without a successful ETL load before the freshness alarm fires (whole hours)."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.freshness_threshold_minutes >= 60 && var.freshness_threshold_minutes % 60 == 0
+    error_message = "freshness_threshold_minutes must be a whole number of hours."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of Lambda, API and flow logs."
   type        = number
@@ -351,86 +451,5 @@ variable "monthly_budget_usd" {
   validation {
     condition     = var.monthly_budget_usd == null || coalesce(var.monthly_budget_usd, 1) > 0
     error_message = "monthly_budget_usd must be positive."
-  }
-}
-
-variable "cloudfront_vpc_origin_security_group_id" {
-  description = "After the first apply: the CloudFront-VPCOrigins-Service-SG in the stack's VPC, to admit only this account's VPC origins to Nginx instead of CloudFront's whole origin-facing prefix list (docs/deploy.md)."
-  type        = string
-  default     = ""
-}
-
-variable "deployment_profile" {
-  description = "lean (a small store: NAT instance, one KMS key, the essential alarms, a rate-only WAF, t4g.micro; about 25 USD/month fixed) or standard (managed WAF rules, the full alarm set, a key per data class, t4g.small; about 40). `make cost` prints both from the plan."
-  type        = string
-  default     = "standard"
-
-  validation {
-    condition     = contains(["lean", "standard"], var.deployment_profile)
-    error_message = "deployment_profile must be lean or standard."
-  }
-}
-
-variable "admin_domain_prefix" {
-  description = "Hosted sign-in domain prefix of the admin pool; globally unique per region, different from cognito_domain_prefix."
-  type        = string
-  default     = "clickstream-prod-admin"
-
-  validation {
-    condition     = can(regex("^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$", var.admin_domain_prefix))
-    error_message = "admin_domain_prefix must be 3-63 lowercase letters, digits or hyphens."
-  }
-}
-
-variable "admin_emails" {
-  description = "Dashboard admins Terraform creates in the admin-only pool (each gets an invitation mail)."
-  type        = list(string)
-  default     = []
-}
-
-variable "admin_mfa_configuration" {
-  description = "OPTIONAL (admins may add an authenticator app) or ON (mandatory)."
-  type        = string
-  default     = "OPTIONAL"
-
-  validation {
-    condition     = contains(["OPTIONAL", "ON"], var.admin_mfa_configuration)
-    error_message = "admin_mfa_configuration must be OPTIONAL or ON."
-  }
-}
-
-variable "edge_auth_lambda_qualified_arn" {
-  description = "Published version of the Lambda@Edge sign-in (modules/edge_auth, created by the env root with its us-east-1 provider)."
-  type        = string
-  default     = "arn:aws:lambda:us-east-1:000000000000:function:clickstream-prod-edge-auth:1"
-}
-
-variable "force_destroy" {
-  description = "Let terraform destroy remove non-empty buckets and the user pools (and drop deletion protection). Never in prod; envs/dev sets true."
-  type        = bool
-  default     = false
-}
-
-variable "business_alerts" {
-  description = "Business alert thresholds the ETL checks after each successful run and publishes to sns_topic_arn: conversion below conversion_min_percent over conversion_hours, no purchases for no_purchase_hours, sessions or revenue over compare_hours more than drop_percent below the same hours last week; each needs min_sessions sessions to judge (docs/runbook.md)."
-  type = object({
-    enabled                = optional(bool, true)
-    conversion_min_percent = optional(number, 0.5)
-    conversion_hours       = optional(number, 6)
-    no_purchase_hours      = optional(number, 3)
-    compare_hours          = optional(number, 6)
-    drop_percent           = optional(number, 50)
-    min_sessions           = optional(number, 50)
-  })
-  default = {}
-
-  validation {
-    condition = (
-      var.business_alerts.drop_percent > 0 && var.business_alerts.drop_percent <= 100 &&
-      var.business_alerts.conversion_min_percent >= 0 && var.business_alerts.conversion_min_percent <= 100 &&
-      alltrue([for h in [var.business_alerts.conversion_hours, var.business_alerts.no_purchase_hours, var.business_alerts.compare_hours] : h >= 1 && h <= 168 && floor(h) == h]) &&
-      var.business_alerts.min_sessions >= 0 && floor(var.business_alerts.min_sessions) == var.business_alerts.min_sessions
-    )
-    error_message = "business_alerts: drop_percent in (0, 100], conversion_min_percent in [0, 100], the *_hours whole numbers 1-168, min_sessions a whole number >= 0."
   }
 }

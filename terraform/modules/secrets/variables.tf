@@ -18,7 +18,6 @@ variable "tags" {
 variable "database_host" {
   description = "Private address of the PostgreSQL warehouse, written into the ETL's DSN parameter."
   type        = string
-  default     = "10.40.128.10"
 
   validation {
     condition     = can(regex("^[a-z0-9.-]+$", var.database_host))

@@ -40,7 +40,6 @@ variable "certificate_arn" {
 variable "api_domain_name" {
   description = "Host of the ingest HTTP API's default endpoint (ingest.api_domain_name); CloudFront forwards /v1/* there so the SDK posts to the store's own domain."
   type        = string
-  default     = "example.execute-api.us-east-1.amazonaws.com"
 
   validation {
     condition     = can(regex("^[a-z0-9.-]+$", var.api_domain_name))
@@ -85,7 +84,6 @@ variable "origin_verify_value" {
   description = "Secret CloudFront sends to the ingest API as the x-origin-verify header (secrets.origin_verify_value); the ingest reads the same value from SSM."
   type        = string
   sensitive   = true
-  default     = "example-origin-verify-value-000000000000"
 
   validation {
     condition     = length(var.origin_verify_value) >= 32 && can(regex("^[A-Za-z0-9]+$", var.origin_verify_value))
@@ -101,7 +99,6 @@ variable "force_destroy" {
 variable "web_acl_arn" {
   description = "ARN of the CLOUDFRONT-scope WAF web ACL in front of the distribution (edge_waf.wafv2_web_acl_arn)."
   type        = string
-  default     = "arn:aws:wafv2:us-east-1:000000000000:global/webacl/clickstream-prod-site/00000000-0000-0000-0000-000000000000"
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/", var.web_acl_arn))

@@ -40,13 +40,11 @@ variable "instance_type" {
 variable "subnet_id" {
   description = "Private subnet of the host."
   type        = string
-  default     = "subnet-00000000000000001"
 }
 
 variable "private_ip" {
   description = "Fixed private address of the host, inside subnet_id; the ETL's DSN points at it, so it must survive instance replacement."
   type        = string
-  default     = "10.40.128.10"
 
   validation {
     condition     = can(cidrhost("${var.private_ip}/32", 0))
@@ -57,7 +55,6 @@ variable "private_ip" {
 variable "security_group_ids" {
   description = "Security groups of the host (network.security_group_warehouse_id and security_group_dashboard_id)."
   type        = list(string)
-  default     = ["sg-00000000000000001"]
 
   validation {
     condition     = length(var.security_group_ids) > 0
@@ -123,7 +120,6 @@ variable "backup_retention_days" {
 variable "access_log_bucket_id" {
   description = "Bucket that receives the backup bucket's access logs (raw_store.access_log_bucket_id)."
   type        = string
-  default     = "clickstream-prod-access-logs-000000000000"
 }
 
 variable "force_destroy" {

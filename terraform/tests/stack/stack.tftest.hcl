@@ -43,8 +43,10 @@ mock_provider "aws" {
   }
 }
 
+# What the env roots wire in from modules outside the platform (edge_waf, edge_auth).
 variables {
-  web_acl_arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/clickstream-prod-site/0000"
+  web_acl_arn                    = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/clickstream-prod-site/0000"
+  edge_auth_lambda_qualified_arn = "arn:aws:lambda:us-east-1:123456789012:function:clickstream-prod-edge-auth:1"
 }
 
 run "lean" {
@@ -130,6 +132,13 @@ run "host_has_no_public_ip" {
     source = "../warehouse"
   }
 
+  variables {
+    subnet_id            = "subnet-0aaaaaaaaaaaaaaa1"
+    private_ip           = "10.40.128.10"
+    security_group_ids   = ["sg-0bbbbbbbbbbbbbbb1"]
+    access_log_bucket_id = "clickstream-prod-access-logs-123456789012"
+  }
+
   assert {
     condition     = aws_instance.this.associate_public_ip_address == false
     error_message = "the warehouse host must have no public IP address"
@@ -164,6 +173,11 @@ run "origin_is_the_host_through_a_vpc_origin" {
 
   module {
     source = "../dashboard_edge"
+  }
+
+  variables {
+    instance_id         = "i-0123456789abcdef0"
+    instance_private_ip = "10.40.128.10"
   }
 
   assert {

@@ -21,6 +21,13 @@ mock_provider "aws" {
   }
 }
 
+# The wiring inputs modules/platform passes from other modules (required: no defaults).
+variables {
+  instance_id                    = "i-0123456789abcdef0"
+  instance_private_ip            = "10.40.128.10"
+  edge_auth_lambda_qualified_arn = "arn:aws:lambda:us-east-1:000000000000:function:clickstream-prod-edge-auth:1"
+}
+
 run "origin_is_the_private_host_through_a_vpc_origin" {
   command = plan
 

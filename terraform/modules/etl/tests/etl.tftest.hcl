@@ -13,6 +13,19 @@ mock_provider "aws" {
   }
 }
 
+# The wiring inputs modules/platform passes from other modules (required: no defaults).
+variables {
+  raw_bucket_id               = "clickstream-prod-raw-000000000000"
+  read_raw_policy_arn         = "arn:aws:iam::000000000000:policy/clickstream-prod-raw-read"
+  compact_raw_policy_arn      = "arn:aws:iam::000000000000:policy/clickstream-prod-raw-compact"
+  database_url_parameter_name = "/clickstream/prod/etl/database_url"
+  database_url_parameter_arn  = "arn:aws:ssm:us-east-1:000000000000:parameter/clickstream/prod/etl/database_url"
+  sns_topic_arn               = "arn:aws:sns:us-east-1:000000000000:clickstream-prod-alerts"
+  alerts_kms_key_arn          = "arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000"
+  subnet_ids                  = ["subnet-00000000000000001", "subnet-00000000000000002"]
+  security_group_ids          = ["sg-00000000000000001"]
+}
+
 run "hourly_by_default_with_retries_and_dlq" {
   command = plan
 

@@ -8,8 +8,20 @@ mock_provider "aws" {
   }
 }
 
+# Besides the inputs under test, the wiring inputs modules/platform passes from other
+# modules (required: no defaults).
 variables {
-  allowed_origins = ["https://shop.example.com", "https://www.shop.example.com"]
+  allowed_origins              = ["https://shop.example.com", "https://www.shop.example.com"]
+  raw_bucket_id                = "clickstream-prod-raw-000000000000"
+  write_raw_policy_arn         = "arn:aws:iam::000000000000:policy/clickstream-prod-raw-write"
+  cognito_user_pool_id         = "us-east-1_example"
+  cognito_client_id            = "exampleclientid"
+  site_keys_parameter_arn      = "arn:aws:ssm:us-east-1:000000000000:parameter/clickstream/prod/ingest/site_keys"
+  site_keys_parameter_name     = "/clickstream/prod/ingest/site_keys"
+  pii_hash_key_parameter_arn   = "arn:aws:ssm:us-east-1:000000000000:parameter/clickstream/prod/ingest/pii_hash_key"
+  pii_hash_key_parameter_name  = "/clickstream/prod/ingest/pii_hash_key"
+  origin_verify_parameter_arn  = "arn:aws:ssm:us-east-1:000000000000:parameter/clickstream/prod/edge/origin_verify"
+  origin_verify_parameter_name = "/clickstream/prod/edge/origin_verify"
 }
 
 run "cors_and_lambda_share_one_origin_list" {

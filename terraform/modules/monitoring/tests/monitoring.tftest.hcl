@@ -7,6 +7,19 @@ mock_provider "aws" {
   }
 }
 
+# The wiring inputs modules/platform passes from other modules (required: no defaults).
+variables {
+  api_id                    = "example"
+  ingest_function_name      = "clickstream-prod-ingest"
+  ingest_dlq_name           = "clickstream-prod-ingest-dlq"
+  ingest_parking_queue_name = "clickstream-prod-ingest-parking"
+  etl_function_name         = "clickstream-prod-etl"
+  compact_function_name     = "clickstream-prod-compact"
+  schedule_group_name       = "clickstream-prod"
+  schedule_dlq_name         = "clickstream-prod-schedule-dlq"
+  warehouse_instance_id     = "i-0123456789abcdef0"
+}
+
 run "default_thresholds" {
   command = plan
 

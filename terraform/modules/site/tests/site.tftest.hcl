@@ -14,8 +14,12 @@ mock_provider "aws" {
   }
 }
 
+# Besides the inputs under test, the wiring inputs modules/platform passes from other
+# modules (required: no defaults).
 variables {
   origin_verify_value = "0123456789abcdefghijklmnopqrstuvwxyzABCDEF"
+  api_domain_name     = "example.execute-api.us-east-1.amazonaws.com"
+  web_acl_arn         = "arn:aws:wafv2:us-east-1:000000000000:global/webacl/clickstream-prod-site/00000000-0000-0000-0000-000000000000"
 }
 
 # Issue 8, class 9: the API's execute-api endpoint is public, so CloudFront proves

@@ -31,6 +31,14 @@ mock_provider "aws" {
   }
 }
 
+# The wiring inputs modules/platform passes from other modules (required: no defaults).
+variables {
+  subnet_id            = "subnet-00000000000000001"
+  private_ip           = "10.40.128.10"
+  security_group_ids   = ["sg-00000000000000001"]
+  access_log_bucket_id = "clickstream-prod-access-logs-000000000000"
+}
+
 run "host_role_reads_no_ssm_parameter" {
   command = plan
 
