@@ -305,6 +305,7 @@ def local_names(env: Mapping[str, str]) -> dict[str, str]:
         "ingest_dlq_name": queue("DLQ_URL", "clickstream-local-ingest-dlq"),
         "ingest_parking_queue_name": queue("PARKING_QUEUE_URL", "clickstream-local-ingest-parking"),
         "schedule_dlq_name": "clickstream-local-schedule-dlq",
+        "delivery_stream_name": env.get("DELIVERY_STREAM_NAME") or "clickstream-local-raw-buffer",
     }
 
 
