@@ -284,3 +284,29 @@ def test_the_earliest_partition_skips_firehose_error_output() -> None:
         )
         s3.put_object(Bucket="raw", Key="year=2025/month=03/day=04/hour=05/a.ndjson.gz", Body=b"")
         assert earliest_partition(s3, "raw") == datetime(2025, 3, 4, 5, tzinfo=UTC)
+
+
+RAW_BUFFER_MODULE = Path(__file__).resolve().parents[2] / "terraform" / "modules" / "raw_buffer"
+
+
+def test_the_firehose_module_agrees_with_layout_and_the_grace_window() -> None:
+    import re
+
+    from clickstream.contract import layout
+    from clickstream.etl.config import DEFAULT_GRACE_HOURS
+
+    main = (RAW_BUFFER_MODULE / "main.tf").read_text()
+    assert f'prefix = "{layout.FIREHOSE_PREFIX}"' in main
+    assert 'error_prefix = "firehose-errors/!{firehose:error-output-type}/${local.prefix}"' in main
+    assert layout.FIREHOSE_ERROR_PREFIX == (
+        "firehose-errors/!{firehose:error-output-type}/" + layout.FIREHOSE_PREFIX
+    )
+    assert f'file_extension = "{layout.RAW_OBJECT_SUFFIX}"' in main
+    assert f'stream_name = "${{var.name}}{layout.RAW_BUFFER_STREAM_SUFFIX}"' in main
+    # The longest buffer interval the module accepts stays inside the ETL's grace window,
+    # so an hour's last buffer, written that long after the hour, is still rescanned.
+    variables = (RAW_BUFFER_MODULE / "variables.tf").read_text()
+    [longest] = re.findall(r"var\.buffering_interval_seconds <= (\d+)", variables)
+    assert int(longest) < DEFAULT_GRACE_HOURS * 3600
+    # The local stand-in names its stream the same way.
+    assert standin.LOCAL_STREAM_NAME.endswith(layout.RAW_BUFFER_STREAM_SUFFIX)

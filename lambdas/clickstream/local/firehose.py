@@ -72,6 +72,7 @@ RETRY_DELAY_S = 1.0
 LOCAL_STREAM_NAME = f"clickstream-local{RAW_BUFFER_STREAM_SUFFIX}"
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 30.0
+INTERVAL_ENV = "FIREHOSE_BUFFER_INTERVAL_SECONDS"
 
 
 class FirehoseApiError(Exception):
@@ -494,53 +495,96 @@ def wait_ready(
 
 class FirehoseComponent:
     """Local-stack component: the stand-in process, and DELIVERY_STREAM_NAME plus the
-    firehose endpoint for the ingest (and `clickstream dlq replay`)."""
+    firehose endpoint for the ingest (and `clickstream dlq replay`).
+
+    Like a service manager, it starts the process again (same port, same spool) when it
+    dies, e.g. after a kill -9; the new process first delivers what the old one had
+    spooled. The current process id is in `<state dir>/firehose.pid`."""
 
     name = "firehose"
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
         self._log: Any = None
+        self._stopping = threading.Event()
+        self._watchdog: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._pid_file: Path | None = None
+        self.restarts = 0
 
     def start(self, settings: StackSettings, env: dict[str, str]) -> dict[str, str]:
         port = free_port()
-        interval = float(env.get("FIREHOSE_BUFFER_INTERVAL_SECONDS") or DEFAULT_INTERVAL_S)
+        # Seconds, not AWS's minutes, so the demo and the dashboards stay live.
+        setting = env.get(INTERVAL_ENV) or os.environ.get(INTERVAL_ENV)
+        interval = float(setting) if setting else DEFAULT_INTERVAL_S
+        if not interval > 0:
+            raise ValueError(
+                f"{INTERVAL_ENV} must be a positive number of seconds, not {setting!r}"
+            )
         spool_dir = settings.state_dir / "firehose-spool"
         log_dir = settings.state_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         self._log = (log_dir / "firehose.log").open("ab")
+        self._pid_file = settings.state_dir / "firehose.pid"
         child_env = {**os.environ, **env}
         child_env.pop("AWS_ENDPOINT_URL_FIREHOSE", None)
         endpoint = f"http://{LOOPBACK}:{port}"
-        self._process = spawn(
-            port, env["RAW_BUCKET"], spool_dir, child_env, interval_s=interval, log=self._log
-        )
+
+        def launch() -> subprocess.Popen[bytes]:
+            process = spawn(
+                port, env["RAW_BUCKET"], spool_dir, child_env, interval_s=interval, log=self._log
+            )
+            if self._pid_file is not None:
+                self._pid_file.write_text(f"{process.pid}\n", encoding="utf-8")
+            return process
+
+        self._process = launch()
         try:
             wait_ready(self._process, endpoint, LOCAL_STREAM_NAME, child_env)
         except BaseException:
             self.stop()
             raise
+        self._watchdog = threading.Thread(
+            target=self._watch, args=(launch,), name="firehose-watchdog", daemon=True
+        )
+        self._watchdog.start()
         return {
             "DELIVERY_STREAM_NAME": LOCAL_STREAM_NAME,
             # boto3 sends only firehose calls here; everything else still goes to moto.
             "AWS_ENDPOINT_URL_FIREHOSE": endpoint,
-            "FIREHOSE_BUFFER_INTERVAL_SECONDS": f"{interval:g}",
+            INTERVAL_ENV: f"{interval:g}",
             "FIREHOSE_SPOOL_DIR": str(spool_dir.resolve()),
         }
 
+    def _watch(self, launch: Callable[[], subprocess.Popen[bytes]]) -> None:
+        while not self._stopping.wait(0.2):
+            with self._lock:
+                process = self._process
+                if process is None or process.poll() is None or self._stopping.is_set():
+                    continue
+                logger.warning("firehose stand-in died; starting it again", code=process.returncode)
+                self.restarts += 1
+                self._process = launch()
+
     def stop(self) -> None:
-        if self._process is not None:
-            if self._process.poll() is None:
-                self._process.send_signal(signal.SIGTERM)
-                try:
-                    self._process.wait(timeout=STOP_TIMEOUT_S + 10)
-                except subprocess.TimeoutExpired:
-                    self._process.kill()  # the spool keeps what it had not delivered
-                    self._process.wait()
-            self._process = None
+        self._stopping.set()
+        if self._watchdog is not None:
+            self._watchdog.join(timeout=5)
+            self._watchdog = None
+        with self._lock:
+            process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_S + 10)
+            except subprocess.TimeoutExpired:
+                process.kill()  # the spool keeps what it had not delivered
+                process.wait()
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self._pid_file is not None:
+            self._pid_file.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
