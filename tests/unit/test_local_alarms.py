@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from clickstream.local.alarms import (
+    COMPARISONS,
     DEFINITIONS_PATH,
     emf_metric_data,
     load_definitions,
@@ -44,11 +45,10 @@ def test_every_definition_is_complete_and_evaluable() -> None:
     definitions = load_definitions()
     assert {"etl-failed", "ingest-dlq-depth", "ingest-parking-depth"} <= set(definitions)
     for spec in definitions.values():
-        assert spec["comparison_operator"] in {
-            "GreaterThanOrEqualToThreshold", "GreaterThanThreshold",
-        }  # fmt: skip
+        assert spec["comparison_operator"] in COMPARISONS
         assert spec["treat_missing_data"] in {"notBreaching", "breaching"}
-        assert spec["statistic"] in {"Sum", "Maximum"} and spec["period"] >= 60
+        # Minimum: Firehose's DeliveryToS3.Success ratio (raw-buffer-delivery-failures).
+        assert spec["statistic"] in {"Sum", "Maximum", "Minimum"} and spec["period"] >= 60
 
 
 def test_a_powertools_emf_record_becomes_metric_data_per_dimension_set() -> None:
