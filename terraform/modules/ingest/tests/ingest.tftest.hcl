@@ -169,3 +169,27 @@ run "origin_verify_parameter_is_wired_and_readable" {
     error_message = "the function must read the origin verification parameter, its site keys and its hash key, nothing else"
   }
 }
+
+run "raw_events_go_to_the_delivery_stream_only" {
+  command = plan
+
+  variables {
+    delivery_stream_name = "clickstream-dev-raw-buffer"
+    delivery_stream_arn  = "arn:aws:firehose:eu-west-1:123456789012:deliverystream/clickstream-dev-raw-buffer"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["DELIVERY_STREAM_NAME"] == "clickstream-dev-raw-buffer"
+    error_message = "the function must write to the raw buffer's stream (DELIVERY_STREAM_NAME)"
+  }
+
+  assert {
+    condition     = [for s in data.aws_iam_policy_document.this.statement : s.resources if contains(s.actions, "firehose:PutRecordBatch")][0] == toset([var.delivery_stream_arn])
+    error_message = "firehose:PutRecordBatch on that stream only"
+  }
+
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.this.statement : !anytrue([for a in s.actions : startswith(a, "s3:")])])
+    error_message = "the function has no S3 permission: Firehose writes the raw bucket"
+  }
+}
