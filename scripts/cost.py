@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import math
 import re
 import subprocess
 import sys
@@ -474,7 +475,21 @@ def fixed_costs(resources: list[Resource], prices: dict[str, Any]) -> list[Item]
                 gb * unit["cloudwatch_logs_ingest_gb"],
             )
         )
-    schedules = each("aws_scheduler_schedule")
+    streams = each("aws_kinesis_firehose_delivery_stream")
+    for stream in streams:
+        # At a small store's volume the interval, not the size, closes each buffer: one
+        # object per interval, put by Firehose and read once by the ETL.
+        interval = stream.attrs.get("extended_s3_configuration.buffering_interval") or 300
+        objects = hours * 3600 / max(int(interval), 60)
+        items.append(
+            Item(
+                f"Firehose objects, one per {interval} s buffer (PUT + ETL GET)",
+                f"{objects:,.0f} x ({unit['s3_put_1000']} + {unit['s3_get_1000']})/1000",
+                objects / 1000 * (unit["s3_put_1000"] + unit["s3_get_1000"]),
+            )
+        )
+    # A DISABLED schedule (the compactor's by default) never runs.
+    schedules = [s for s in each("aws_scheduler_schedule") if s.attrs.get("state") != "DISABLED"]
     if schedules:
         runs = sum(
             _rate_runs_per_month(s.attrs.get("schedule_expression"), hours) for s in schedules
@@ -556,7 +571,31 @@ def per_million_events(
                 + gb_s * unit["lambda_arm64_gb_second"],
             )
         )
-    if "aws_s3_bucket" in types:
+    streams = [r for r in resources if r.type == "aws_kinesis_firehose_delivery_stream"]
+    if streams:
+        # One Firehose record per request batch (the ingest splits only above 1,000 KiB),
+        # each billed rounded up to 5 KB; objects close at the size hint at volume.
+        rounding = unit["firehose_record_rounding_bytes"]
+        record_bytes = events_per_request * assume["event_bytes"]
+        billed = math.ceil(record_bytes / rounding) * rounding
+        gib = requests * billed / 2**30
+        items.append(
+            Item(
+                "Firehose ingestion (one record per request, rounded up to 5 KB)",
+                f"{requests:,.0f} x {billed / 1024:.0f} KB = {gib:.2f} GB x {unit['firehose_ingest_gb']}",
+                gib * unit["firehose_ingest_gb"],
+            )
+        )
+        size_mb = streams[0].attrs.get("extended_s3_configuration.buffering_size") or 5
+        objects = 1e6 * assume["event_bytes"] / (size_mb * 2**20)
+        items.append(
+            Item(
+                f"S3 PUT + ETL GET of Firehose objects ({size_mb} MiB each at volume)",
+                f"{objects:,.0f} x ({unit['s3_put_1000']} + {unit['s3_get_1000']})/1000",
+                objects / 1000 * (unit["s3_put_1000"] + unit["s3_get_1000"]),
+            )
+        )
+    elif "aws_s3_bucket" in types:
         items.append(
             Item(
                 "S3 PUT of raw objects (one per request)",
@@ -572,6 +611,7 @@ def per_million_events(
                 reads / 1000 * unit["s3_get_1000"],
             )
         )
+    if "aws_s3_bucket" in types:
         gb = 1e6 * assume["event_gzip_bytes_in_s3"] / 1e9
         items.append(
             Item(

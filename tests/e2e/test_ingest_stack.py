@@ -22,6 +22,7 @@ from clickstream.local.aws import sign_in
 from tests.conftest import stack_client as aws_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+RAW_WAIT_S = 30.0
 
 
 def request(
@@ -57,16 +58,24 @@ def new_event(**overrides: Any) -> dict[str, Any]:
     return event
 
 
-def stored_records(stack: dict[str, str]) -> dict[str, dict[str, Any]]:
+def stored_records(
+    stack: dict[str, str], expect: list[str] | tuple[str, ...] = ()
+) -> dict[str, dict[str, Any]]:
+    """Every record in the raw bucket. The ingest writes through the Firehose stand-in,
+    which delivers after its buffer interval: wait (bounded) until `expect` are there."""
     s3 = aws_client(stack, "s3")
-    records = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack["RAW_BUCKET"]):
-        for item in page.get("Contents", []):
-            body = s3.get_object(Bucket=stack["RAW_BUCKET"], Key=item["Key"])["Body"].read()
-            for line in gzip.decompress(body).splitlines():
-                record = json.loads(line)
-                records[record["event_id"]] = record
-    return records
+    deadline = time.monotonic() + RAW_WAIT_S
+    while True:
+        records = {}
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack["RAW_BUCKET"]):
+            for item in page.get("Contents", []):
+                body = s3.get_object(Bucket=stack["RAW_BUCKET"], Key=item["Key"])["Body"].read()
+                for line in gzip.decompress(body).splitlines():
+                    record = json.loads(line)
+                    records[record["event_id"]] = record
+        if set(expect) <= set(records) or time.monotonic() > deadline:
+            return records
+        time.sleep(0.25)
 
 
 def dead_letters(stack: dict[str, str]) -> list[dict[str, Any]]:
@@ -121,7 +130,7 @@ def test_signed_in_shopper_with_a_real_cognito_token(local_stack: dict[str, str]
     )
     assert (status, body["accepted"]) == (202, 1)
     assert headers["access-control-allow-origin"] == local_stack["SITE_ORIGIN"]
-    record = stored_records(local_stack)[event["event_id"]]
+    record = stored_records(local_stack, [event["event_id"]])[event["event_id"]]
     assert record["auth"] == "cognito"
     assert record["user_id"] and record["user_id"] != sub and len(record["user_id"]) == 64
 
@@ -191,7 +200,7 @@ def test_bad_tokens_are_refused(local_stack: dict[str, str], make_token: Any) ->
         {"authorization": f"Bearer {token}", "x-api-key": local_stack["API_KEY"]},
     )
     assert status == 202, body
-    record = stored_records(local_stack)[anonymous["event_id"]]
+    record = stored_records(local_stack, [anonymous["event_id"]])[anonymous["event_id"]]
     assert (record["user_id"], record["auth"]) == (None, "site_key")
 
 
@@ -241,7 +250,7 @@ def test_batches_over_http_reach_s3_and_rejects_reach_the_queue(
     assert body["rejected"] == [
         {"index": 50, "reason": "schema_violation", "detail": body["rejected"][0]["detail"]}
     ]
-    stored = stored_records(local_stack)
+    stored = stored_records(local_stack, [event["event_id"] for event in good])
     assert all(event["event_id"] in stored for event in good)
     [dead] = dead_letters(local_stack)
     assert (dead["reason"], dead["payload"]["event_id"]) == ("schema_violation", bad["event_id"])

@@ -120,3 +120,48 @@ def test_a_delayed_write_is_pending_until_backfill_loads_it(warehouse_db, raw_bu
         )
     finally:
         conn.close()
+
+
+@pytest.mark.slow
+def test_a_firehose_object_written_late_into_an_earlier_hour_is_still_loaded(
+    warehouse_db, raw_bucket, run_etl
+):
+    """Firehose names the partition after the arrival of the oldest record in a buffer
+    but writes the object up to its buffer interval later (at most 900 s): the 10:00
+    hour's last buffer can appear at 11:14, after the 11:05 run moved the watermark to
+    11:00. The next run rescans ETL_GRACE_HOURS behind the watermark and loads it."""
+    from clickstream.etl.config import DEFAULT_GRACE_HOURS
+    from clickstream.local.firehose import LOCAL_STREAM_NAME, object_key
+
+    s3, bucket = raw_bucket
+    ten = DAY1 + timedelta(hours=1)  # 10:00
+    # Given the 10:00 hour loaded by the 11:05 run, which moved the watermark past it
+    first = list(SyntheticShop(seed=34, bot_share=0).events(200, ten, timedelta(minutes=50)))
+    write_objects(s3, bucket, first)
+    run_etl(now=ten + timedelta(hours=1, minutes=5))
+    conn = warehouse.connect(warehouse_db.etl_url)
+    try:
+        watermark = warehouse.read_watermark(conn)
+    finally:
+        conn.close()
+    assert watermark == ten + timedelta(hours=1)
+
+    # When Firehose delivers, at 11:14, the buffer whose oldest record arrived at 10:59:30
+    buffered = list(SyntheticShop(seed=35, bot_share=0).events(40, ten, timedelta(minutes=59)))
+    arrival = ten + timedelta(minutes=59, seconds=30)
+    for record in buffered:
+        record["received_at"] = arrival.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    key = object_key(LOCAL_STREAM_NAME, arrival, "late0buffer")
+    assert key.startswith("year=2026/month=11/day=10/hour=10/")
+    put(s3, bucket, key, buffered)
+    summary = run_etl(now=ten + timedelta(hours=2, minutes=5))
+
+    # Then the 12:05 run loads it into the warehouse (the grace window, 2 h by default,
+    # covers Firehose's longest buffer interval of 15 minutes many times over)
+    assert DEFAULT_GRACE_HOURS * 3600 > 900
+    assert summary.rows_inserted == len(buffered)
+    assert (
+        warehouse_db.scalar("select status from etl_manifest where object_key = %s", (key,))
+        == "loaded"
+    )
+    assert warehouse_db.scalar("select count(*) from fact_events") == len(first) + len(buffered)

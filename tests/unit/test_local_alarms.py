@@ -19,6 +19,7 @@ from moto import mock_aws
 from clickstream.local import alarms as local_alarms
 from clickstream.local.alarms import (
     ALARM_PREFIX,
+    COMPARISONS,
     DEFINITIONS_PATH,
     GROUPS,
     AlarmEvaluator,
@@ -73,9 +74,7 @@ def test_every_definition_is_complete_and_evaluable() -> None:
     } <= set(definitions)  # fmt: skip
     parameters = alarm_parameters({})
     for spec in definitions.values():
-        assert spec["comparison_operator"] in {
-            "GreaterThanOrEqualToThreshold", "GreaterThanThreshold",
-        }  # fmt: skip
+        assert spec["comparison_operator"] in COMPARISONS
         assert spec["treat_missing_data"] in {"notBreaching", "breaching"}
         # exactly one of statistic and extended_statistic (a percentile), as CloudWatch wants
         assert ("statistic" in spec) != ("extended_statistic" in spec), spec["alarm_name"]

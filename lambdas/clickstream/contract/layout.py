@@ -16,6 +16,19 @@ RAW_OBJECT_PREFIX = "events-"
 COMPACTED_OBJECT_PREFIX = "compacted-"
 RAW_OBJECT_SUFFIX = ".ndjson.gz"
 
+# The raw buffer: an Amazon Data Firehose stream <project>-<environment>-raw-buffer
+# (terraform/modules/raw_buffer; locally clickstream.local.firehose) writes gzip objects
+# into the same partitions, from the arrival time of each buffer's oldest record, named
+# <stream>-<version>-YYYY-MM-DD-HH-MM-SS-<id> + RAW_OBJECT_SUFFIX (its file extension).
+# The ETL reads every *RAW_OBJECT_SUFFIX object of a partition, whoever wrote it.
+RAW_BUFFER_STREAM_SUFFIX = "-raw-buffer"
+FIREHOSE_OBJECT_VERSION = "1"
+FIREHOSE_PREFIX = (
+    "year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
+)
+# Records Firehose could not deliver; outside the year= partitions, so no reader lists them.
+FIREHOSE_ERROR_PREFIX = "firehose-errors/!{firehose:error-output-type}/" + FIREHOSE_PREFIX
+
 # Bucket names are <project>-<environment>-raw-<account id>, e.g. clickstream-prod-raw-123456789012.
 RAW_BUCKET_NAME_PATTERN = r"^[a-z0-9-]{3,20}-(prod|dev|staging|local)-raw(-[0-9]{12})?$"
 
@@ -40,6 +53,7 @@ INGEST_ENVIRONMENT = (
     "MAX_BODY_BYTES",
     "PARKING_QUEUE_URL",
     "ORIGIN_VERIFY_PARAM",
+    "DELIVERY_STREAM_NAME",
 )
 # The compactor reads its settings with the ETL's loader (EtlSettings.from_env).
 COMPACT_ENVIRONMENT: tuple[str, ...] = (

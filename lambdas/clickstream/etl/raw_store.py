@@ -85,9 +85,14 @@ def head_object(s3: Any, bucket: str, key: str) -> RawObject:
 def earliest_partition(s3: Any, bucket: str) -> datetime | None:
     """The oldest partition hour in the bucket, walking year/month/day/hour with delimiters."""
     prefix = ""
-    for _level in range(4):
+    for level in ("year=", "month=", "day=", "hour="):
         response = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, Delimiter="/")
-        prefixes = sorted(p["Prefix"] for p in response.get("CommonPrefixes", []))
+        # Only partition folders: Firehose's error output (firehose-errors/) sorts first.
+        prefixes = sorted(
+            p["Prefix"]
+            for p in response.get("CommonPrefixes", [])
+            if p["Prefix"][len(prefix) :].startswith(level)
+        )
         if not prefixes:
             return None
         prefix = prefixes[0]

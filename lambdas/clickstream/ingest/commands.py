@@ -1,7 +1,8 @@
 """Dead-letter queue subcommands: `clickstream dlq inspect` and `clickstream dlq replay`.
 
 Two queues: the dead-letter queue (DLQ_URL) keeps rejected events with their reasons;
-the parking queue (PARKING_QUEUE_URL) keeps batches parked because S3 failed. `replay`
+the parking queue (PARKING_QUEUE_URL) keeps batches parked because the raw buffer
+(Firehose, DELIVERY_STREAM_NAME, or S3) failed. `replay`
 reads the parking queue (and, for messages parked by older code, the dead-letter queue);
 `inspect` shows both.
 """
@@ -16,7 +17,7 @@ from collections import Counter
 import boto3
 
 from clickstream.ingest.replay import inspect_dead_letters, replay_storage_failures
-from clickstream.ingest.storage import RawEventStore, S3Sink
+from clickstream.ingest.storage import FirehoseEventStore, RawEventStore, RawWriter, S3Sink
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,9 +30,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     inspect.add_argument("--show", type=int, default=5, help="messages to print in full")
     inspect.set_defaults(handler=_inspect)
     replay = actions.add_parser(
-        "replay", help="write batches parked by an S3 outage (storage_failure) to the raw bucket"
+        "replay",
+        help="write batches parked by a raw-buffer outage (storage_failure) back to it",
     )
     replay.add_argument("--limit", type=int, default=100_000)
+    replay.add_argument(
+        "--delivery-stream",
+        default=os.environ.get("DELIVERY_STREAM_NAME"),
+        help="Firehose stream the ingest writes to (default: $DELIVERY_STREAM_NAME);"
+        " without one, objects go straight to the bucket",
+    )
     replay.set_defaults(handler=_replay)
     for action in (inspect, replay):
         action.add_argument(
@@ -72,13 +80,18 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    store = RawEventStore(S3Sink(boto3.client("s3"), _require(args.bucket, "RAW_BUCKET")))
+    # The same writer as the ingest's (clickstream.ingest.handler.raw_writer).
+    store: RawWriter = (
+        FirehoseEventStore(boto3.client("firehose"), args.delivery_stream)
+        if args.delivery_stream
+        else RawEventStore(S3Sink(boto3.client("s3"), _require(args.bucket, "RAW_BUCKET")))
+    )
     sqs = boto3.client("sqs")
     for label, url in _queues(args):
         report = replay_storage_failures(sqs, url, store, args.limit)
         print(
             f"{label} queue: replayed {report.replayed_records} records"
-            f" into {len(report.objects_written)} objects"
+            f" in {len(report.objects_written)} writes"
         )
         for reason, count in report.left_in_queue.most_common():
             print(f"left in the {label} queue: {count} {reason}")

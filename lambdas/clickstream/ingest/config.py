@@ -46,6 +46,8 @@ class IngestConfig:
     parking_queue_url: str = ""
     # The value CloudFront puts in x-origin-verify; None means no check (local stack).
     origin_verify_secret: str | None = None
+    # Amazon Data Firehose stream of the raw buffer; empty means one S3 object per batch.
+    delivery_stream_name: str = ""
     event_time_max_ahead_s: float = DEFAULT_EVENT_TIME_MAX_AHEAD_S
     event_time_max_behind_s: float = DEFAULT_EVENT_TIME_MAX_BEHIND_S
     jwks_timeout_s: float = DEFAULT_JWKS_TIMEOUT_S
@@ -114,6 +116,7 @@ class IngestConfig:
             dedupe_ttl_s=float(environ.get("DEDUPE_TTL_SECONDS", DEFAULT_DEDUPE_TTL_S)),
             parking_queue_url=environ.get("PARKING_QUEUE_URL", ""),
             origin_verify_secret=origin_secret or None,
+            delivery_stream_name=environ.get("DELIVERY_STREAM_NAME", "").strip(),
             event_time_max_ahead_s=number(
                 "EVENT_TIME_MAX_AHEAD_SECONDS", DEFAULT_EVENT_TIME_MAX_AHEAD_S
             ),

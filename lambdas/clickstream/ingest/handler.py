@@ -16,11 +16,25 @@ from clickstream.ingest.auth import Authenticator, CognitoVerifier
 from clickstream.ingest.config import IngestConfig
 from clickstream.ingest.sanitize import clean_text
 from clickstream.ingest.service import IngestRequest, IngestResult, IngestService
-from clickstream.ingest.storage import RawEventStore, S3Sink, SqsDeadLetterQueue
+from clickstream.ingest.storage import (
+    FirehoseEventStore,
+    RawEventStore,
+    RawWriter,
+    S3Sink,
+    SqsDeadLetterQueue,
+)
 from clickstream.observability import add_count_when_nonzero, get_logger, get_metrics
 
 logger = get_logger("ingest")
 metrics = get_metrics("ingest")
+
+
+def raw_writer(config: IngestConfig) -> RawWriter:
+    """Firehose when DELIVERY_STREAM_NAME is set (AWS, and the local stack's stand-in
+    reached through AWS_ENDPOINT_URL_FIREHOSE); otherwise one S3 object per batch."""
+    if config.delivery_stream_name:
+        return FirehoseEventStore(boto3.client("firehose"), config.delivery_stream_name)
+    return RawEventStore(S3Sink(boto3.client("s3"), config.raw_bucket))
 
 
 @cache
@@ -41,7 +55,7 @@ def service() -> IngestService:
     return IngestService(
         config=config,
         authenticator=Authenticator(config.site_keys, verifier),
-        store=RawEventStore(S3Sink(boto3.client("s3"), config.raw_bucket)),
+        store=raw_writer(config),
         dead_letters=SqsDeadLetterQueue(sqs, config.dlq_url),
         parking=SqsDeadLetterQueue(sqs, config.parking_queue_url or config.dlq_url),
     )

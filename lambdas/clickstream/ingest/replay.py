@@ -1,7 +1,8 @@
 """Operator tools for the ingest dead-letter queue: inspect it, and replay parked batches.
 
 Only `storage_failure` messages are replayed automatically: they hold records
-that passed every check and were anonymised, and only S3 was missing. Other
+that passed every check and were anonymised, and only the raw buffer (Firehose or S3)
+was missing. They go back through the same writer the ingest uses. Other
 reasons are a client's mistake; they stay in the queue for a person to read.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from clickstream.ingest.storage import RawEventStore
+from clickstream.ingest.storage import RawWriter
 from clickstream.observability import get_logger
 
 logger = get_logger("dlq-replay")
@@ -62,10 +63,14 @@ def inspect_dead_letters(sqs: Any, queue_url: str, limit: int = 1000) -> list[di
 
 
 def replay_storage_failures(
-    sqs: Any, queue_url: str, store: RawEventStore, limit: int = 100_000, chunk: int = 5_000
+    sqs: Any, queue_url: str, store: RawWriter, limit: int = 100_000, chunk: int = 5_000
 ) -> ReplayReport:
-    """Write parked records to S3 (one object per chunk, in the current hour's partition,
-    which the next ETL run reads) and delete their messages only after the put succeeded."""
+    """Write parked records back to the raw buffer (with Firehose: one record per chunk, or
+    more above its record limit; without: one S3 object per chunk, in the current hour's
+    partition, which the next ETL run reads) and delete their messages only after the
+    writer accepted them. A chunk that fails raises and stays in the queue; any part of it
+    already accepted is written again by the next replay, and the ETL's event_id dedupe
+    keeps it once in the warehouse."""
     report = ReplayReport()
     pending: list[tuple[str, dict[str, Any]]] = []
 

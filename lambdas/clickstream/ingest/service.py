@@ -1,7 +1,7 @@
 """The ingest logic: one HTTP request in, stored events and a response out.
 
 Knows nothing of API Gateway's event format (handler.py translates) and talks
-to storage only through RawEventStore and a MessageQueue, so tests and the
+to storage only through a RawWriter (Firehose or S3) and a MessageQueue, so tests and the
 benchmark can run it against memory.
 """
 
@@ -33,7 +33,7 @@ from clickstream.ingest.sanitize import (
     integral_floats_to_integers,
     lenient_loads,
 )
-from clickstream.ingest.storage import MessageQueue, RawEventStore, StorageError, fit_payload
+from clickstream.ingest.storage import MessageQueue, RawWriter, StorageError, fit_payload
 from clickstream.observability import get_logger
 
 logger = get_logger("ingest")
@@ -107,7 +107,7 @@ class IngestService:
         self,
         config: IngestConfig,
         authenticator: Authenticator,
-        store: RawEventStore,
+        store: RawWriter,
         dead_letters: MessageQueue,
         recent_ids: RecentEventIds | None = None,
         parking: MessageQueue | None = None,
@@ -116,7 +116,7 @@ class IngestService:
         self.authenticator = authenticator
         self.store = store
         self.dead_letters = dead_letters
-        # Batches S3 refused; their own queue, so client rejects never bury them.
+        # Batches the raw buffer refused; their own queue, so client rejects never bury them.
         self.parking = parking if parking is not None else dead_letters
         self.recent_ids = recent_ids or RecentEventIds(ttl_s=config.dedupe_ttl_s)
         self._site_keys = tuple(key for key in config.site_keys if key)
@@ -297,8 +297,10 @@ class IngestService:
     def _store(
         self, records: list[dict[str, Any]], request: IngestRequest, result: IngestResult
     ) -> bool:
-        """Put the batch to S3; if S3 fails, park it in the parking queue for replay.
-        Only when both fail is the request refused with 503 so the SDK retries."""
+        """Put the batch to the raw buffer (Firehose or S3); what it did not accept is
+        parked in the parking queue for replay (with Firehose, only the events of the
+        records it refused). Only when both fail is the request refused with 503 so the
+        SDK retries; a 2xx therefore means every event is in the buffer or parked."""
         try:
             result.object_key = self.store.store(records, request.received_at)
         except StorageError as error:
@@ -313,7 +315,7 @@ class IngestService:
                     "index": None,
                     "record": self._without_credentials(record),
                 }
-                for record in records
+                for record in (error.unstored or records)
             ]
             if not self._park(messages, result):
                 result.status = 503

@@ -527,6 +527,7 @@ def local_names(env: Mapping[str, str]) -> dict[str, str]:
         "api_id": LOCAL_API_ID,
         "api_stage": LOCAL_API_STAGE,
         "warehouse_instance_id": "local-warehouse",
+        "delivery_stream_name": env.get("DELIVERY_STREAM_NAME") or "clickstream-local-raw-buffer",
     }
 
 

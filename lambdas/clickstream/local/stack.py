@@ -29,6 +29,7 @@ LOOPBACK = "127.0.0.1"
 # Start order matters: each entry may read the keys the earlier ones produced.
 COMPONENTS: tuple[str, ...] = (
     "clickstream.local.aws:AwsComponent",
+    "clickstream.local.firehose:FirehoseComponent",
     "clickstream.local.alarms:AlarmsComponent",
     "clickstream.local.postgres:PostgresComponent",
     "clickstream.local.api_gateway:ApiComponent",

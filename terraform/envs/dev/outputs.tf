@@ -38,6 +38,11 @@ output "ingest_parking_queue_url" {
   value       = module.platform.ingest_parking_queue_url
 }
 
+output "raw_buffer_delivery_stream_name" {
+  description = "Firehose stream of the raw buffer (DELIVERY_STREAM_NAME, for `clickstream dlq replay`)."
+  value       = module.platform.raw_buffer_delivery_stream_name
+}
+
 output "origin_verify_parameter_name" {
   description = "SSM parameter holding the x-origin-verify value CloudFront sends to the ingest API."
   value       = module.platform.origin_verify_parameter_name

@@ -43,7 +43,7 @@ resource "aws_scheduler_schedule" "compact" {
   description                  = "Compacts the small raw objects of every closed hour that still has them."
   schedule_expression          = var.compaction_schedule_expression
   schedule_expression_timezone = var.schedule_timezone
-  state                        = var.schedule_enabled ? "ENABLED" : "DISABLED"
+  state                        = var.schedule_enabled && var.compaction_enabled ? "ENABLED" : "DISABLED"
 
   flexible_time_window {
     mode                      = "FLEXIBLE"

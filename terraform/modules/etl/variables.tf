@@ -65,6 +65,12 @@ variable "schedule_enabled" {
   default     = true
 }
 
+variable "compaction_enabled" {
+  description = "Run the compactor's schedule. Off: Firehose (modules/raw_buffer) already writes objects of buffering_size MiB or buffering_interval seconds, and the compactor only merges the per-request events-* objects of the direct S3 path. Turn on only for a deployment without the raw buffer, or when many Athena queries over months of small objects make 64 MB files worth their rewrite (docs/runbook.md)."
+  type        = bool
+  default     = false
+}
+
 variable "raw_bucket_id" {
   description = "Name of the raw bucket (RAW_BUCKET)."
   type        = string

@@ -14,13 +14,20 @@ resource "aws_iam_role" "this" {
   tags               = var.tags
 }
 
-# Raw writes come from the raw_store's prefix-scoped policy; this inline policy is
-# everything else the function needs, each on one ARN.
+# Everything the function needs, each on one ARN. Raw events go to the raw buffer's
+# delivery stream (modules/raw_buffer), which alone writes to the raw bucket: the
+# function has no S3 permission at all.
 data "aws_iam_policy_document" "this" {
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.function.arn}:*"]
+  }
+
+  statement {
+    sid       = "PutRawEventsToTheRawBuffer"
+    actions   = ["firehose:PutRecordBatch"]
+    resources = [var.delivery_stream_arn]
   }
 
   # Send only: the function never reads, deletes or purges either queue.
@@ -47,9 +54,4 @@ resource "aws_iam_role_policy" "this" {
   name   = "ingest"
   role   = aws_iam_role.this.id
   policy = data.aws_iam_policy_document.this.json
-}
-
-resource "aws_iam_role_policy_attachment" "write_raw" {
-  role       = aws_iam_role.this.name
-  policy_arn = var.write_raw_policy_arn
 }

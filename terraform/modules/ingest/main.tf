@@ -37,6 +37,7 @@ resource "aws_lambda_function" "this" {
       ORIGIN_VERIFY_PARAM  = var.origin_verify_parameter_name
       MAX_BATCH_EVENTS     = tostring(var.max_batch_events)
       MAX_BODY_BYTES       = tostring(var.max_body_bytes)
+      DELIVERY_STREAM_NAME = var.delivery_stream_name
       LOG_LEVEL            = var.log_level
     }
   }
@@ -58,7 +59,7 @@ resource "aws_lambda_function" "this" {
 
   tags = var.tags
 
-  depends_on = [aws_iam_role_policy.this, aws_iam_role_policy_attachment.write_raw]
+  depends_on = [aws_iam_role_policy.this]
 }
 
 resource "aws_cloudwatch_log_group" "function" {

@@ -42,13 +42,23 @@ variable "raw_bucket_id" {
   type        = string
 }
 
-variable "write_raw_policy_arn" {
-  description = "Managed policy that lets the function put events-* objects into raw partitions (raw_store.policy_write_raw_arn)."
+variable "delivery_stream_name" {
+  description = "Firehose stream of the raw buffer the function writes every accepted batch to (DELIVERY_STREAM_NAME; raw_buffer.delivery_stream_name)."
   type        = string
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/", var.write_raw_policy_arn))
-    error_message = "write_raw_policy_arn must be an IAM policy ARN."
+    condition     = can(regex("^[a-zA-Z0-9._-]{1,64}$", var.delivery_stream_name))
+    error_message = "delivery_stream_name must be a Firehose stream name (1-64 letters, digits, . _ -)."
+  }
+}
+
+variable "delivery_stream_arn" {
+  description = "ARN of that stream: the only resource of the function's firehose:PutRecordBatch (raw_buffer.delivery_stream_arn)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:firehose:[a-z0-9-]+:[0-9]{12}:deliverystream/", var.delivery_stream_arn))
+    error_message = "delivery_stream_arn must be a Firehose delivery stream ARN."
   }
 }
 

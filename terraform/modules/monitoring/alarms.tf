@@ -12,11 +12,11 @@ locals {
   full          = var.alarm_set == "full"
 
   # The lean profile keeps the alarms that matter most: data at risk (parked batches,
-  # storage failures), the ingest answering 5xx, the warehouse going stale or down, the
+  # storage failures, the raw buffer not delivering), the ingest answering 5xx, the warehouse going stale or down, the
   # ETL failing. The rest (latency, throttles, duration, quarantine, schedules, the
   # compactor, rejected-event DLQ) only in the full set. Ten alarms or fewer stay in
   # CloudWatch's free tier.
-  essential_occurrence = ["ingest_storage_failures", "etl_failed"]
+  essential_occurrence = ["ingest_storage_failures", "etl_failed", "raw_buffer_freshness"]
   essential_queues     = ["parking"]
   essential_health     = ["api_5xx", "data_freshness", "warehouse_status_check"]
 
@@ -30,6 +30,7 @@ locals {
     ingest_function_name      = var.ingest_function_name
     etl_function_name         = var.etl_function_name
     compact_function_name     = var.compact_function_name
+    delivery_stream_name      = var.delivery_stream_name
     schedule_group_name       = var.schedule_group_name
     ingest_dlq_name           = var.ingest_dlq_name
     ingest_parking_queue_name = var.ingest_parking_queue_name

@@ -79,6 +79,11 @@ variable "etl_timeout_seconds" {
   }
 }
 
+variable "delivery_stream_name" {
+  description = "Name of the raw buffer's Firehose stream (raw_buffer.delivery_stream_name)."
+  type        = string
+}
+
 variable "compact_function_name" {
   description = "Name of the compactor Lambda."
   type        = string

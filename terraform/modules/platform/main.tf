@@ -72,6 +72,20 @@ module "raw_store" {
   tags                    = var.tags
 }
 
+# Firehose between the ingest and the raw bucket: micro-batches instead of one object
+# per request (issue 14).
+module "raw_buffer" {
+  source = "../raw_buffer"
+
+  name                       = local.name
+  raw_bucket_arn             = module.raw_store.bucket_arn
+  raw_kms_key_arn            = module.raw_store.kms_key_arn
+  buffering_size_mb          = var.raw_buffer_size_mb
+  buffering_interval_seconds = var.raw_buffer_interval_seconds
+  log_retention_days         = var.log_retention_days
+  tags                       = var.tags
+}
+
 module "secrets" {
   source = "../secrets"
 
@@ -100,7 +114,8 @@ module "ingest" {
   allowed_origins              = local.site_origins
   package_path                 = "${local.package_dir}/ingest.zip"
   raw_bucket_id                = module.raw_store.bucket_id
-  write_raw_policy_arn         = module.raw_store.policy_write_raw_arn
+  delivery_stream_name         = module.raw_buffer.delivery_stream_name
+  delivery_stream_arn          = module.raw_buffer.delivery_stream_arn
   cognito_user_pool_id         = module.auth.user_pool_id
   cognito_client_id            = module.auth.user_pool_client_site_id
   site_keys_parameter_name     = module.secrets.site_keys_parameter_name
@@ -143,6 +158,7 @@ module "monitoring" {
   ingest_function_name        = module.ingest.lambda_function_name
   ingest_dlq_name             = module.ingest.sqs_queue_dlq_name
   ingest_parking_queue_name   = module.ingest.sqs_queue_parking_name
+  delivery_stream_name        = module.raw_buffer.delivery_stream_name
   etl_function_name           = module.etl.lambda_function_etl_name
   etl_timeout_seconds         = module.etl.timeout_seconds
   compact_function_name       = module.etl.lambda_function_compact_name
@@ -163,6 +179,7 @@ module "etl" {
   name                        = local.name
   package_path                = "${local.package_dir}/etl.zip"
   schedule_expression         = var.etl_schedule_expression
+  compaction_enabled          = var.compaction_enabled
   raw_bucket_id               = module.raw_store.bucket_id
   read_raw_policy_arn         = module.raw_store.policy_read_raw_arn
   compact_raw_policy_arn      = module.raw_store.policy_compact_raw_arn

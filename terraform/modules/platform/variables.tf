@@ -251,6 +251,34 @@ variable "etl_schedule_expression" {
   }
 }
 
+variable "raw_buffer_size_mb" {
+  description = "Firehose buffer size (MiB) of the raw buffer: it delivers an object at this size or at raw_buffer_interval_seconds."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.raw_buffer_size_mb >= 1 && var.raw_buffer_size_mb <= 128
+    error_message = "raw_buffer_size_mb must be from 1 to 128."
+  }
+}
+
+variable "raw_buffer_interval_seconds" {
+  description = "Longest wait of a record in the raw buffer (seconds, 0-900); must stay below the ETL's grace window (2 h) and adds to data freshness."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.raw_buffer_interval_seconds >= 0 && var.raw_buffer_interval_seconds <= 900
+    error_message = "raw_buffer_interval_seconds must be from 0 to 900."
+  }
+}
+
+variable "compaction_enabled" {
+  description = "Run the compactor's schedule (off: Firehose objects are already large; see docs/runbook.md)."
+  type        = bool
+  default     = false
+}
+
 variable "etl_memory_size" {
   description = "ETL Lambda memory (MB)."
   type        = number

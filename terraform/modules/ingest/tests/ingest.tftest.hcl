@@ -13,7 +13,8 @@ mock_provider "aws" {
 variables {
   allowed_origins              = ["https://shop.example.com", "https://www.shop.example.com"]
   raw_bucket_id                = "clickstream-prod-raw-000000000000"
-  write_raw_policy_arn         = "arn:aws:iam::000000000000:policy/clickstream-prod-raw-write"
+  delivery_stream_name         = "clickstream-prod-raw-buffer"
+  delivery_stream_arn          = "arn:aws:firehose:us-east-1:000000000000:deliverystream/clickstream-prod-raw-buffer"
   cognito_user_pool_id         = "us-east-1_example"
   cognito_client_id            = "exampleclientid"
   site_keys_parameter_arn      = "arn:aws:ssm:us-east-1:000000000000:parameter/clickstream/prod/ingest/site_keys"
@@ -179,5 +180,29 @@ run "origin_verify_parameter_is_wired_and_readable" {
       s.actions == toset(["ssm:GetParameter"]) && contains(s.resources, "arn:aws:ssm:eu-west-1:123456789012:parameter/clickstream/dev/edge/origin_verify") && length(s.resources) == 3
     ])
     error_message = "the function must read the origin verification parameter, its site keys and its hash key, nothing else"
+  }
+}
+
+run "raw_events_go_to_the_delivery_stream_only" {
+  command = plan
+
+  variables {
+    delivery_stream_name = "clickstream-dev-raw-buffer"
+    delivery_stream_arn  = "arn:aws:firehose:eu-west-1:123456789012:deliverystream/clickstream-dev-raw-buffer"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["DELIVERY_STREAM_NAME"] == "clickstream-dev-raw-buffer"
+    error_message = "the function must write to the raw buffer's stream (DELIVERY_STREAM_NAME)"
+  }
+
+  assert {
+    condition     = [for s in data.aws_iam_policy_document.this.statement : s.resources if contains(s.actions, "firehose:PutRecordBatch")][0] == toset([var.delivery_stream_arn])
+    error_message = "firehose:PutRecordBatch on that stream only"
+  }
+
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.this.statement : !anytrue([for a in s.actions : startswith(a, "s3:")])])
+    error_message = "the function has no S3 permission: Firehose writes the raw bucket"
   }
 }

@@ -18,6 +18,7 @@ variables {
   schedule_group_name       = "clickstream-prod"
   schedule_dlq_name         = "clickstream-prod-schedule-dlq"
   warehouse_instance_id     = "i-0123456789abcdef0"
+  delivery_stream_name      = "clickstream-prod-raw-buffer"
 }
 
 run "default_thresholds" {
@@ -62,8 +63,13 @@ run "default_thresholds" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.occurrence) == 9 && alltrue([for a in aws_cloudwatch_metric_alarm.occurrence : a.threshold == 1 && a.comparison_operator == "GreaterThanOrEqualToThreshold" && a.evaluation_periods == 1])
+    condition     = length(aws_cloudwatch_metric_alarm.occurrence) == 11 && alltrue([for k, a in aws_cloudwatch_metric_alarm.occurrence : a.threshold == 1 && a.comparison_operator == "GreaterThanOrEqualToThreshold" && a.evaluation_periods == 1 if !startswith(k, "raw_buffer_")])
     error_message = "every single-occurrence alarm must fire on the first occurrence"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.occurrence["raw_buffer_freshness"].dimensions["DeliveryStreamName"] == "clickstream-prod-raw-buffer" && aws_cloudwatch_metric_alarm.occurrence["raw_buffer_freshness"].threshold > 900 && aws_cloudwatch_metric_alarm.occurrence["raw_buffer_delivery_failures"].metric_name == "DeliveryToS3.Success"
+    error_message = "the raw buffer alarms on data older than any buffer interval (900 s) and on failed deliveries"
   }
 
   assert {
@@ -177,8 +183,8 @@ run "essential_alarm_set_keeps_what_matters_most" {
   }
 
   assert {
-    condition     = toset(keys(aws_cloudwatch_metric_alarm.occurrence)) == toset(["ingest_storage_failures", "etl_failed"]) && toset(keys(aws_cloudwatch_metric_alarm.dlq_depth)) == toset(["parking"])
-    error_message = "the essential set keeps storage failures, failed ETL runs and parked batches"
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.occurrence)) == toset(["ingest_storage_failures", "etl_failed", "raw_buffer_freshness"]) && toset(keys(aws_cloudwatch_metric_alarm.dlq_depth)) == toset(["parking"])
+    error_message = "the essential set keeps storage failures, failed ETL runs, a stalled raw buffer and parked batches"
   }
 
   assert {
