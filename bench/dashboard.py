@@ -40,7 +40,7 @@ from clickstream.etl import sessions  # noqa: E402
 from clickstream.etl.records import COPY_COLUMNS, parse_line  # noqa: E402
 from clickstream.etl.synthetic import SyntheticShop  # noqa: E402
 from clickstream.local.postgres import LocalCluster, provision_warehouse  # noqa: E402
-from clickstream.local.stack import free_port  # noqa: E402
+from clickstream.local.settings import free_port  # noqa: E402
 
 QUERIES = REPO / "sql" / "queries"
 COUNTRIES = ["US", "DE", "VN", "JP", "FR", "GB", "SG", "IN", "BR", "CA", "AU", "NL"]

@@ -37,7 +37,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     Yields the parsed `.local/stack.env` of that stack. ETL runs every 2 s so
     tests do not wait a minute for the warehouse.
     """
-    from clickstream.local.stack import read_env_file
+    from clickstream.envfile import read_env_file
 
     state_dir = tmp_path_factory.mktemp("stack")
     log_path = state_dir / "stack.log"

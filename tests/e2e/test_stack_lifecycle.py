@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import psycopg2
 import pytest
 
-from clickstream.local.stack import read_env_file
+from clickstream.envfile import read_env_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
+from clickstream.envfile import read_env_file
 from clickstream.local.postgres import LocalCluster
-from clickstream.local.stack import read_env_file
 from tests.conftest import REPO_ROOT, STACK_START_TIMEOUT_S, stack_client
 from tests.unit.conftest import sample_event
 

@@ -16,7 +16,7 @@ from clickstream.etl import reliability
 from clickstream.etl.handler import execute
 from clickstream.etl.reliability import ReliabilitySettings
 from clickstream.etl.synthetic import SyntheticShop, write_objects
-from clickstream.local.stack import LOOPBACK, free_port
+from clickstream.local.settings import LOOPBACK, free_port
 from tests.integration.test_dashboard_aggregates import panel
 
 FUNCTION = "clickstream-test-ingest"

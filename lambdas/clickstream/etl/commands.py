@@ -28,7 +28,7 @@ def _environment(state_dir: Path) -> dict[str, str]:
     env: dict[str, str] = {}
     stack_env = state_dir / "stack.env"
     if stack_env.exists():
-        from clickstream.local.stack import read_env_file
+        from clickstream.envfile import read_env_file
 
         env.update(read_env_file(stack_env))
     env.update(os.environ)
@@ -249,7 +249,7 @@ def _alerts(args: argparse.Namespace) -> int:
     (on AWS, the alert topic's e-mail is the record). 2 when CloudWatch is unreachable."""
     import boto3
 
-    from clickstream.local.alarms import read_notifications
+    from clickstream.envfile import read_notifications
 
     _environment(args.state_dir)
     try:

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from clickstream.contract.layout import INGEST_ROUTE_KEY
-from clickstream.local.stack import LOOPBACK, StackSettings
+from clickstream.local.settings import LOOPBACK, StackSettings
 
 GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_RATE_PER_S = 100.0

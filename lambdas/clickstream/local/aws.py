@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from clickstream.local.stack import LOOPBACK, StackSettings
+from clickstream.local.settings import LOOPBACK, StackSettings
 
 # Obviously local: moto accepts any credentials, and these never reach AWS.
 LOCAL_ACCESS_KEY = "local-testing"

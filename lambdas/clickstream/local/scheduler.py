@@ -13,7 +13,7 @@ import time
 import uuid
 from typing import Any
 
-from clickstream.local.stack import StackSettings
+from clickstream.local.settings import StackSettings
 from clickstream.observability import get_logger
 
 logger = get_logger("local-scheduler")

@@ -13,7 +13,7 @@ import threading
 import boto3
 
 from clickstream.local.aws import sign_in
-from clickstream.local.stack import StackSettings
+from clickstream.local.settings import StackSettings
 from clickstream.observability import get_logger
 from clickstream.simulate import DEMO_CATALOG_PATH, ApiClient, run_history, run_shoppers
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.exceptions import ClientError
 
-from clickstream.local.stack import LOOPBACK, StackSettings
+from clickstream.local.settings import LOOPBACK, StackSettings
 from clickstream.observability import get_logger
 
 logger = get_logger("local-site")
