@@ -9,7 +9,7 @@ from pathlib import Path
 from clickstream.local.settings import StackSettings
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     up = subparsers.add_parser(
         "up", help="start the whole local stack on 127.0.0.1 until Ctrl-C / SIGTERM"
     )
@@ -82,12 +82,12 @@ def _simulate(args: argparse.Namespace) -> int:
     import threading
 
     from clickstream.envfile import read_env_file
-    from clickstream.simulate import ApiClient, run_shoppers
+    from clickstream.simulation.client import ApiClient, run_shoppers
 
     env = read_env_file(args.env_file)
     client = ApiClient(env["API_URL"], env["API_KEY"])
     if args.history_days:
-        from clickstream.simulate import run_history
+        from clickstream.simulation.client import run_history
 
         def progress(done: int, total: int, ok: int, bad: int) -> None:
             print(f"history: {done}/{total} visits, {ok} events accepted, {bad} rejected",
