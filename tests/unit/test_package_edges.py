@@ -5,7 +5,10 @@ the zips, and an import of one would fail on AWS)."""
 from __future__ import annotations
 
 import ast
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -71,3 +74,56 @@ def test_the_check_sees_every_import_form(source: str, expected: bool) -> None:
     # When its imports are checked, Then the verdict matches
     modules = [module for _, module in imported_modules(source, path)]
     assert any(is_forbidden(module) for module in modules) is expected
+
+
+def load_lambda_files() -> ModuleType:
+    path = PACKAGE.parents[1] / "scripts" / "lambda_files.py"
+    spec = importlib.util.spec_from_file_location("lambda_files", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lambda_files"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_each_zip_manifest_is_its_area_the_contract_and_what_they_import() -> None:
+    # Given the import walk of scripts/package-lambdas.sh
+    lambda_files = load_lambda_files()
+    # When it lists both functions' files
+    ingest, etl = lambda_files.files_for("ingest"), lambda_files.files_for("etl")
+    # Then each has its handler, the contract and the shared modules it imports
+    for files, handler in ((ingest, "ingest/handler.py"), (etl, "etl/handler.py")):
+        assert {
+            "clickstream/__init__.py",
+            f"clickstream/{handler}",
+            "clickstream/contract/event.schema.json",
+            "clickstream/observability.py",
+        } <= set(files)
+        assert not [
+            f for f in files if f.startswith(("clickstream/local/", "clickstream/simulation/"))
+        ]
+        assert "clickstream/cli.py" not in files
+    assert not [f for f in ingest if f.startswith("clickstream/etl/")]
+    assert not [f for f in etl if f.startswith("clickstream/ingest/")]
+
+
+def test_the_walk_refuses_lambda_code_that_imports_the_emulator(tmp_path: Path) -> None:
+    # Given a package whose ingest lazily imports the local stack
+    lambda_files = load_lambda_files()
+    package = tmp_path / "clickstream"
+    for folder in ("ingest", "contract", "local"):
+        (package / folder).mkdir(parents=True)
+        (package / folder / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "shared.py").write_text("X = 1\n")
+    (package / "ingest" / "handler.py").write_text(
+        "from clickstream import shared\n\ndef f():\n    from ..local import stack\n"
+    )
+    # When its ingest zip is listed, Then the walk names the offending import
+    with pytest.raises(
+        lambda_files.ForbiddenImport, match=r"handler\.py imports clickstream\.local"
+    ):
+        lambda_files.files_for("ingest", tmp_path)
+    # And without that import, the shared module it uses is shipped
+    (package / "ingest" / "handler.py").write_text("from clickstream import shared\n")
+    assert "clickstream/shared.py" in lambda_files.files_for("ingest", tmp_path)
