@@ -347,7 +347,7 @@ class AlarmsComponent:
         )
         self.evaluator.create()
         self._original_stdout = sys.stdout
-        sys.stdout = EmfForwarder(sys.stdout, cloudwatch)  # type: ignore[assignment]
+        sys.stdout = EmfForwarder(sys.stdout, cloudwatch)
         interval = max(1.0, min(settings.etl_interval_seconds, period / 2))
         self.thread = threading.Thread(
             target=self._loop, args=(interval,), daemon=True, name="alarm-evaluator"

@@ -7,7 +7,7 @@ dependencies point one way.
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -36,7 +36,6 @@ class StackSettings:
     etl_interval_seconds: float = 60.0
     demo: bool = False
     region: str = "us-east-1"
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def env_file(self) -> Path:

@@ -57,10 +57,7 @@ class LocalStack:
         self.settings.resolve_ports()
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
         self.settings.env_file.unlink(missing_ok=True)
-        self.env = {
-            "STACK_STATE_DIR": str(self.settings.state_dir.resolve()),
-            **self.settings.extra,
-        }
+        self.env = {"STACK_STATE_DIR": str(self.settings.state_dir.resolve())}
         try:
             for make_component in self.components:
                 component = make_component()
