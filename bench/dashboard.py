@@ -4,7 +4,7 @@
 
 1. Starts a throwaway PostgreSQL cluster and migrates it (hll included).
 2. Fills it fast, straight into the tables: a template of --template-events realistic
-   synthetic events (clickstream.etl.synthetic, flattened by the ETL's own parser) is
+   synthetic events (clickstream.simulation.raw, flattened by the ETL's own parser) is
    COPYed once, then replicated server-side (`insert ... select` over generate_series)
    with fresh event/session ids, shifted over --days days ending today, and a device,
    country and returning-visitor id drawn per session copy, until N events exist.
@@ -38,14 +38,14 @@ sys.path.insert(0, str(REPO / "lambdas"))
 
 from clickstream.etl import sessions  # noqa: E402
 from clickstream.etl.records import COPY_COLUMNS, parse_line  # noqa: E402
-from clickstream.etl.synthetic import SyntheticShop  # noqa: E402
 from clickstream.local.postgres import LocalCluster, provision_warehouse  # noqa: E402
-from clickstream.local.stack import free_port  # noqa: E402
+from clickstream.local.settings import free_port  # noqa: E402
+from clickstream.simulation.raw import SyntheticShop  # noqa: E402
 
 QUERIES = REPO / "sql" / "queries"
 COUNTRIES = ["US", "DE", "VN", "JP", "FR", "GB", "SG", "IN", "BR", "CA", "AU", "NL"]
 DEVICES = ["desktop", "desktop", "mobile", "mobile", "mobile", "tablet"]
-FILTERED = {"devices": ["mobile"], "countries": ["DE", "US"], "categories": ["monitors"]}
+FILTERED = {"devices": ["mobile"], "countries": ["DE", "US"], "categories": ["Monitors"]}
 
 # Column expressions of a copy `c` of template row `t`; the rest are copied unchanged.
 _REPLACED = {
@@ -120,7 +120,7 @@ def fill(conn: Any, events: int, template_events: int, days: int) -> tuple[int, 
         # Catalogue products nobody looked at, for the least-viewed panel.
         cur.execute(
             "insert into dim_product (product_id, category, name, in_catalog, catalog_price)"
-            " select 'sku-new-' || i, 'monitors', 'New monitor ' || i, true, 199"
+            " select 'sku-new-' || i, 'Monitors', 'New monitor ' || i, true, 199"
             " from generate_series(1, 20) as i"
         )
         # An hourly ETL with its reliability snapshot and CloudWatch figures, for the

@@ -40,9 +40,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "lambdas"))
 
 from clickstream.etl.records import COPY_COLUMNS  # noqa: E402
-from clickstream.etl.synthetic import SyntheticShop, write_objects  # noqa: E402
 from clickstream.local.postgres import LocalCluster, provision_warehouse  # noqa: E402
-from clickstream.local.stack import LOOPBACK, free_port  # noqa: E402
+from clickstream.local.settings import LOOPBACK, free_port  # noqa: E402
+from clickstream.simulation.raw import SyntheticShop, write_objects  # noqa: E402
 
 
 def _ticks(pid: int) -> tuple[int, int]:

@@ -25,12 +25,12 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from clickstream.envfile import read_env_file
 from clickstream.ingest import privacy
 from clickstream.ingest.auth import Authenticator
 from clickstream.ingest.config import IngestConfig
 from clickstream.ingest.service import IngestRequest, IngestService
 from clickstream.ingest.storage import MemoryQueue, MemorySink, RawEventStore
-from clickstream.local.stack import read_env_file
 
 SITE_KEY = "bench-site-key"
 BATCH_SIZES = (1, 10, 50, 100)

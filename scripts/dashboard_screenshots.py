@@ -54,7 +54,7 @@ def main() -> int:
             cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            from clickstream.local.stack import read_env_file
+            from clickstream.envfile import read_env_file
 
             deadline = time.monotonic() + args.timeout
             while not env_file.exists():

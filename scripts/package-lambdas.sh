@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Builds the Lambda zips Terraform deploys (`make package`):
-#   build/ingest.zip  the clickstream package + its pinned runtime dependencies
-#   build/etl.zip     the same plus psycopg2; serves the ETL and the compactor
+#   build/ingest.zip  clickstream/ingest, the contract and the shared modules they import,
+#                     + the pinned runtime dependencies
+#   build/etl.zip     clickstream/etl, the contract, sql/*.sql and the shared modules they
+#                     import, + the same dependencies and psycopg2; serves the ETL and the compactor
+# Which package files each zip ships is decided by scripts/lambda_files.py (an import
+# walk): never the local emulator, the shopper simulation or the CLI.
 # Dependencies are the exact pins of pyproject.toml's [project].dependencies, fetched
 # as wheels for the Lambda's platform (arm64 / manylinux2014_aarch64, plus
 # manylinux_2_28_aarch64 because jsonschema-rs only ships that tag for arm64) so the
@@ -42,13 +46,12 @@ for fn in ingest etl; do
   "$PYTHON" -m pip install --quiet --disable-pip-version-check \
     --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 --implementation cp --python-version "$LAMBDA_PYTHON_VERSION" \
     --only-binary=:all: --no-compile --target "$WORK/$fn" -r "$WORK/$fn.txt"
-  # The function code itself, without caches; the local AWS emulation is not needed
-  # in Lambda but is tiny and keeps `clickstream` importable as one package.
-  (cd "$ROOT/lambdas" && find clickstream -name '__pycache__' -prune -o -type f -print) |
-    while read -r file; do
-      mkdir -p "$WORK/$fn/$(dirname "$file")"
-      cp "$ROOT/lambdas/$file" "$WORK/$fn/$file"
-    done
+  # The function code itself: what this function runs, found by an import walk.
+  "$PYTHON" "$ROOT/scripts/lambda_files.py" "$fn" > "$WORK/$fn.files"
+  while read -r file; do
+    mkdir -p "$WORK/$fn/$(dirname "$file")"
+    cp "$ROOT/lambdas/$file" "$WORK/$fn/$file"
+  done < "$WORK/$fn.files"
 done
 
 "$PYTHON" - "$WORK" "$BUILD" <<'PY'

@@ -38,7 +38,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     Firehose stand-in delivers every 0.5 s, so tests do not wait minutes for the
     warehouse.
     """
-    from clickstream.local.stack import read_env_file
+    from clickstream.envfile import read_env_file
 
     state_dir = tmp_path_factory.mktemp("stack")
     log_path = state_dir / "stack.log"

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from clickstream.local.alarms import NOTIFICATIONS_FILE, read_notifications
+from clickstream.envfile import NOTIFICATIONS_FILE, read_notifications
 
 HISTORY_DAYS = 7
 LOCAL_SOURCE = "local stack (alerts.jsonl)"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+
+from clickstream.clients import SsmClient
 
 
-def read_parameter(ssm: Any, name: str) -> str:
+def read_parameter(ssm: SsmClient, name: str) -> str:
     """The decrypted value of the SecureString parameter `name`."""
     value: str = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
     return value

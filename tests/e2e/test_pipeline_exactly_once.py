@@ -14,7 +14,7 @@ from typing import Any
 import psycopg2
 import pytest
 
-from clickstream.simulate import ApiClient, build_visit
+from clickstream.simulation.client import ApiClient, build_visit
 from tests.conftest import stack_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]

@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 
 from clickstream.local.firehose import LOCAL_STREAM_NAME
-from clickstream.simulate import ApiClient, build_visit
+from clickstream.simulation.client import ApiClient, build_visit
 from tests.conftest import stack_client
 from tests.e2e.test_pipeline_exactly_once import wait_for_events
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import psycopg2
 import pytest
 
-from clickstream.local.stack import read_env_file
+from clickstream.envfile import read_env_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -69,7 +69,7 @@ def test_demo_fills_the_warehouse_and_sigterm_stops_every_component(tmp_path: Pa
         assert time.monotonic() < deadline, "no simulated event reached the warehouse"
         time.sleep(1)
     # The demo loaded the store's catalogue and is backfilling past days (oldest first).
-    from clickstream.simulate import CATALOG
+    from clickstream.simulation.catalog import CATALOG
 
     assert int(env["DEMO_CATALOG_PRODUCTS"]) == len(CATALOG)
     with psycopg2.connect(env["DATABASE_URL"]) as connection, connection.cursor() as cursor:

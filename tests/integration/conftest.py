@@ -32,7 +32,7 @@ from clickstream.etl.roles import (
     grant_schema_usage,
 )
 from clickstream.local.postgres import LocalCluster
-from clickstream.local.stack import LOOPBACK, free_port
+from clickstream.local.settings import LOOPBACK, free_port
 
 TEMPLATE_DB = "clickstream_template"
 

@@ -25,7 +25,7 @@ from clickstream.etl.roles import (
     scram_verifier_matches,
 )
 from clickstream.local.postgres import LocalCluster
-from clickstream.local.stack import LOOPBACK, free_port
+from clickstream.local.settings import LOOPBACK, free_port
 
 pytestmark = pytest.mark.slow
 

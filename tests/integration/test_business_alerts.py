@@ -14,7 +14,7 @@ import pytest
 from clickstream.etl import business_alerts, warehouse
 from clickstream.etl.business_alerts import BusinessAlertSettings
 from clickstream.etl.handler import execute
-from clickstream.etl.synthetic import SyntheticShop, write_objects
+from clickstream.simulation.raw import SyntheticShop, write_objects
 
 pytestmark = [pytest.mark.slow]
 

@@ -10,8 +10,8 @@ import pytest
 
 from clickstream.cli import main
 from clickstream.etl.catalog import CatalogError, parse_catalog
-from clickstream.etl.synthetic import SyntheticShop, write_objects
-from clickstream.simulate import DEMO_CATALOG_PATH, load_catalog
+from clickstream.simulation.catalog import DEMO_CATALOG_PATH, load_catalog
+from clickstream.simulation.raw import SyntheticShop, write_objects
 from tests.integration.test_dashboard_aggregates import panel
 
 START = datetime(2026, 11, 20, 8, tzinfo=UTC)
@@ -104,29 +104,37 @@ def test_missing_file_is_a_clear_error(warehouse_db, tmp_path, capsys):
     assert "cannot read" in capsys.readouterr().out
 
 
-def test_the_demo_catalogue_loads_and_unseen_products_show_zero_views(
+def test_the_demo_catalogue_names_the_shoppers_products_and_unseen_ones_show_zero_views(
     warehouse_db, raw_bucket, run_etl, capsys
 ):
-    # Given events for the synthetic shop's products, and the demo store's catalogue
+    # Given the simulated shoppers' events, minus every session that touched one product
     s3, bucket = raw_bucket
-    write_objects(s3, bucket, SyntheticShop(seed=5).events(600, START, timedelta(hours=2)))
+    demo = load_catalog()
+    unseen = demo[-1]
+    records = list(SyntheticShop(seed=5).events(600, START, timedelta(hours=2)))
+    touched = {r["session_id"] for r in records if unseen.product_id in json.dumps(r)}
+    write_objects(s3, bucket, [r for r in records if r["session_id"] not in touched])
     run_etl(now=START + timedelta(hours=4))
-    seen = warehouse_db.scalar("select count(*) from dim_product")
+    seen = {row[0] for row in warehouse_db.query("select product_id from dim_product")}
+    # The shoppers browse the demo store's catalogue, nothing else
+    assert len(seen) > 2 and seen <= {p.product_id for p in demo} - {unseen.product_id}
+
+    # When the demo store's catalogue is loaded
     assert (
         main(["catalog", "load", str(DEMO_CATALOG_PATH), "--database-url", warehouse_db.etl_url])
         == 0
     )
-    demo = load_catalog()
-    assert json.loads(capsys.readouterr().out)["inserted"] == len(demo)
+    result = json.loads(capsys.readouterr().out)
+    assert (result["inserted"], result["products"]) == (len(demo) - len(seen), len(demo))
 
-    # Then every catalogue product is listed by the least-viewed panel, unseen ones at 0
+    # Then every catalogue product is listed by the least-viewed panel with its name,
+    # the unseen one at 0 views
     rows = panel(warehouse_db, "product_least_viewed", date_from=START.date(), date_to=START.date())
     by_id = {r["product_id"]: r for r in rows}
-    assert warehouse_db.scalar("select count(*) from dim_product") == seen + len(demo)
-    first = demo[0]
-    assert by_id[first.product_id]["views"] == 0
-    assert by_id[first.product_id]["product_name"] == first.name
-    assert by_id[first.product_id]["in_catalog"] is True
+    assert set(by_id) == {p.product_id for p in demo}
+    assert by_id[unseen.product_id]["views"] == 0
+    assert all(by_id[p.product_id]["product_name"] == p.name for p in demo)
+    assert all(by_id[p.product_id]["in_catalog"] is True for p in demo)
     assert [r["views"] for r in rows] == sorted(r["views"] for r in rows)
 
 

@@ -18,7 +18,9 @@ from typing import Any
 import psycopg2
 import pytest
 
-from clickstream.etl.synthetic import SyntheticShop, write_objects
+from clickstream.simulation.catalog import CATALOG
+from clickstream.simulation.raw import SyntheticShop, write_objects
+from clickstream.simulation.shoppers import COUNTRIES
 from tests.integration.conftest import REPO_ROOT_FOR_TESTS, Warehouse, is_page_view
 
 START = datetime(2026, 11, 20, 6, tzinfo=UTC)
@@ -26,6 +28,7 @@ DAYS = [date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
 NOW = START + timedelta(days=4)
 QUERIES = Path(REPO_ROOT_FOR_TESTS) / "sql" / "queries"
 UNKNOWN = "(unknown)"
+MONITORS = {p.product_id for p in CATALOG if p.category == "Monitors"}
 
 
 def path_of(url: str) -> str:
@@ -313,10 +316,10 @@ def test_products_by_category_device_and_country_with_a_checkout_step(loaded) ->
         want = expected.product_rows(DAYS, devices, countries)
         rows = panel(
             db, "product_performance", date_from=DAYS[0], date_to=DAYS[-1],
-            devices=devices, countries=countries, categories=["monitors"],
+            devices=devices, countries=countries, categories=["Monitors"],
         )  # fmt: skip
         assert rows
-        monitors = {p: c for p, c in want.items() if p.startswith("sku-mon-")}
+        monitors = {p: c for p, c in want.items() if p in MONITORS}
         assert {r["product_id"]: tuple(r[c] for c in columns) for r in rows} == {
             p: tuple(c[name] for name in columns) for p, c in monitors.items()
         }
@@ -396,7 +399,7 @@ def test_rollups_equal_the_split_tables(loaded) -> None:
         rollup = panel(db, "product_segments", date_from=DAYS[0], date_to=DAYS[-1], split=split)
         by_country = panel(
             db, "product_segments", date_from=DAYS[0], date_to=DAYS[-1], split=split,
-            countries=["VN", "US", "DE", "JP", "SG", "FR", UNKNOWN],
+            countries=[*(country for country, _ in COUNTRIES), UNKNOWN],
         )  # fmt: skip
         assert rollup == by_country and len(rollup) > 1, split
     measures = "sum(impressions), sum(list_clicks), sum(views), sum(add_to_carts),"

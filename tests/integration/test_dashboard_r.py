@@ -27,9 +27,9 @@ import pytest
 from psycopg2 import sql
 
 from clickstream.etl.roles import READER_ROLE
-from clickstream.etl.synthetic import SyntheticShop, write_objects
 from clickstream.local.postgres import _as_service_user, pg_bin_dir
-from clickstream.local.stack import LOOPBACK, free_port
+from clickstream.local.settings import LOOPBACK, free_port
+from clickstream.simulation.raw import SyntheticShop, write_objects
 from tests.integration.conftest import (
     REPO_ROOT_FOR_TESTS,
     Warehouse,

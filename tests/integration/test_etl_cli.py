@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg2
 import pytest
 
-from clickstream.etl.synthetic import SyntheticShop, write_objects
+from clickstream.simulation.raw import SyntheticShop, write_objects
 from tests.integration.conftest import REPO_ROOT_FOR_TESTS
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from clickstream.etl import compact, raw_store, warehouse
-from clickstream.etl.synthetic import SyntheticShop, write_objects
+from clickstream.simulation.raw import SyntheticShop, write_objects
 from tests.integration.conftest import warehouse_fingerprint
 
 HOUR = datetime(2026, 11, 12, 14, tzinfo=UTC)

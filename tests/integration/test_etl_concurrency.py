@@ -15,7 +15,7 @@ import psycopg2
 import pytest
 
 from clickstream.etl import raw_store, sessions, warehouse
-from clickstream.etl.synthetic import SyntheticShop, encode_object, partition_key, write_objects
+from clickstream.simulation.raw import SyntheticShop, encode_object, partition_key, write_objects
 from tests.integration.conftest import REPO_ROOT_FOR_TESTS, run_against, warehouse_fingerprint
 
 START = datetime(2026, 11, 27, 9, tzinfo=UTC)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from clickstream.etl.synthetic import SyntheticShop, partition_key, write_objects
+from clickstream.simulation.raw import SyntheticShop, partition_key, write_objects
 from tests.integration.conftest import REPO_ROOT_FOR_TESTS, run_against, warehouse_fingerprint
 
 START = datetime(2026, 11, 27, 9, tzinfo=UTC)

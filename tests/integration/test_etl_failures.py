@@ -12,7 +12,7 @@ import pytest
 
 from clickstream.etl import loader, warehouse
 from clickstream.etl.handler import build_dependencies
-from clickstream.etl.synthetic import SyntheticShop, encode_object, partition_key, write_objects
+from clickstream.simulation.raw import SyntheticShop, encode_object, partition_key, write_objects
 
 START = datetime(2026, 11, 15, 10, tzinfo=UTC)
 NOW = START + timedelta(hours=3)

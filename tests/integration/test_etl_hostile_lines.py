@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clickstream.etl.synthetic import SyntheticShop, encode_object, partition_key
+from clickstream.simulation.raw import SyntheticShop, encode_object, partition_key
 
 FIRST_HOUR = datetime(2026, 11, 3, 0, tzinfo=UTC)
 POOL = list(SyntheticShop(seed=81).events(400, FIRST_HOUR, timedelta(hours=1)))

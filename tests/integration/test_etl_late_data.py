@@ -10,7 +10,7 @@ import pytest
 
 from clickstream.etl import warehouse
 from clickstream.etl.status import status_report
-from clickstream.etl.synthetic import SyntheticShop, partition_key, write_objects
+from clickstream.simulation.raw import SyntheticShop, partition_key, write_objects
 from tests.integration.conftest import is_page_view
 from tests.integration.test_etl_sessions import expected_sessions
 

@@ -9,7 +9,7 @@ import boto3
 import psycopg2
 import pytest
 
-from clickstream.etl.synthetic import SyntheticShop, write_objects
+from clickstream.simulation.raw import SyntheticShop, write_objects
 
 pytestmark = [pytest.mark.slow]
 

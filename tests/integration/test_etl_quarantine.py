@@ -16,7 +16,7 @@ import pytest
 
 from clickstream.etl import handler, raw_store, records, status, warehouse
 from clickstream.etl.config import EtlSettings
-from clickstream.etl.synthetic import SyntheticShop, encode_object, partition_key
+from clickstream.simulation.raw import SyntheticShop, encode_object, partition_key
 
 HOUR = datetime(2026, 11, 20, 8, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from clickstream.etl.synthetic import SyntheticShop, write_objects
+from clickstream.simulation.raw import SyntheticShop, write_objects
 from tests.integration.conftest import is_page_view
 
 START = datetime(2026, 11, 20, 8, tzinfo=UTC)

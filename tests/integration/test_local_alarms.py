@@ -25,8 +25,8 @@ from typing import Any
 import boto3
 import pytest
 
+from clickstream.envfile import read_env_file, read_notifications
 from clickstream.etl.handler import execute, metrics
-from clickstream.etl.synthetic import SyntheticShop, write_objects
 from clickstream.local.alarms import (
     ALARM_PREFIX,
     AlarmEvaluator,
@@ -34,10 +34,9 @@ from clickstream.local.alarms import (
     alarm_parameters,
     load_definitions,
     local_names,
-    read_notifications,
 )
 from clickstream.local.postgres import LocalCluster
-from clickstream.local.stack import read_env_file
+from clickstream.simulation.raw import SyntheticShop, write_objects
 from tests.conftest import REPO_ROOT, STACK_START_TIMEOUT_S, stack_client
 from tests.unit.conftest import sample_event
 

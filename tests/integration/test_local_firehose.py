@@ -23,10 +23,10 @@ import boto3
 import pytest
 
 from clickstream.contract.layout import RAW_OBJECT_SUFFIX
-from clickstream.etl.synthetic import SyntheticShop
 from clickstream.ingest.storage import FirehoseEventStore
 from clickstream.local import firehose as standin
-from clickstream.local.stack import LOOPBACK, free_port
+from clickstream.local.settings import LOOPBACK, free_port
+from clickstream.simulation.raw import SyntheticShop
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ from psycopg2 import sql
 from clickstream.etl import compact, warehouse
 from clickstream.etl.roles import ETL_ROLE, OWNER_ROLE, READER_ROLE, grant_schema_usage
 from clickstream.local.api_gateway import LambdaContext
-from clickstream.simulate import build_visit
+from clickstream.simulation.client import build_visit
 from tests.integration.conftest import REPO_ROOT_FOR_TESTS, Warehouse, warehouse_fingerprint
 from tests.unit.conftest import HASH_KEY, SITE_KEY, SITE_ORIGIN, http_api_event
 

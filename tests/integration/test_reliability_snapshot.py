@@ -15,8 +15,8 @@ import pytest
 from clickstream.etl import reliability
 from clickstream.etl.handler import execute
 from clickstream.etl.reliability import ReliabilitySettings
-from clickstream.etl.synthetic import SyntheticShop, write_objects
-from clickstream.local.stack import LOOPBACK, free_port
+from clickstream.local.settings import LOOPBACK, free_port
+from clickstream.simulation.raw import SyntheticShop, write_objects
 from tests.integration.test_dashboard_aggregates import panel
 
 FUNCTION = "clickstream-test-ingest"

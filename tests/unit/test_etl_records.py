@@ -19,7 +19,7 @@ from clickstream.etl.records import (
     url_host,
     url_path,
 )
-from clickstream.etl.synthetic import SyntheticShop
+from clickstream.simulation.raw import SyntheticShop
 
 START = datetime(2026, 11, 28, 23, 59, tzinfo=UTC)
 

@@ -326,6 +326,7 @@ def test_handlers_match_layout_and_exist(module: str, function: str, handler: st
 def test_environment_variable_names_match_layout(
     module: str, function: str, contract: tuple[str, ...]
 ) -> None:
+    assert len(set(contract)) == len(contract), "a variable listed twice in layout.py"
     names = set(lambda_environment(resource(MODULES / module, "aws_lambda_function", function)))
     assert set(contract) <= names, f"missing: {set(contract) - names}"
     assert names - set(contract) <= OBSERVABILITY_ENVIRONMENT, names - set(contract)

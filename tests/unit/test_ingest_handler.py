@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
 import uuid
@@ -11,6 +12,7 @@ from unittest import mock
 
 import pytest
 
+from clickstream.ingest import handler as handler_module
 from clickstream.ingest.handler import lambda_handler, service
 from clickstream.ingest.privacy import hash_identifier
 from clickstream.ingest.storage import StorageError
@@ -398,3 +400,28 @@ def test_each_invocation_logs_json_and_publishes_emf_metrics(
     [done] = [record for record in caplog.records if record.getMessage() == "request done"]
     assert (done.status, done.request_id, done.stored, done.rejected) == (202, "req-1", 1, 1)
     assert done.ms >= 0
+
+
+def test_every_log_line_of_an_invocation_names_its_request_and_cold_start(
+    ingest_env: IngestEnvironment, lambda_context: Any
+) -> None:
+    # Given the ingest logger writing to a buffer, and two invocations of one instance
+    stream = io.StringIO()
+    previous = handler_module.logger.registered_handler.setStream(stream)
+    try:
+        post({"events": [fresh("direct_page_view")]}, lambda_context)
+        lambda_context.aws_request_id = "unit-test-request-2"
+        post({"events": [fresh("direct_page_view")]}, lambda_context)
+    finally:
+        handler_module.logger.registered_handler.setStream(previous)
+    # When the JSON log lines are read
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    done = [line for line in lines if line["message"] == "request done"]
+    # Then each carries the Lambda context (Powertools' inject_lambda_context)
+    assert [line["function_request_id"] for line in done] == [
+        "unit-test-request",
+        "unit-test-request-2",
+    ]
+    assert all(line["function_name"] == lambda_context.function_name for line in done)
+    assert all(isinstance(line["cold_start"], bool) for line in done)
+    assert done[1]["cold_start"] is False

@@ -39,7 +39,7 @@ from clickstream.ingest.config import IngestConfig
 from clickstream.ingest.service import IngestRequest, IngestResult, IngestService
 from clickstream.ingest.storage import MemoryQueue, MemorySink, RawEventStore, StorageError
 from tests.schema_events import encode_body
-from tests.unit.conftest import SITE_KEY, SITE_ORIGIN, sample_event
+from tests.unit.conftest import SITE_KEY, SITE_ORIGIN, FakeLambdaContext, sample_event
 
 RECEIVED = datetime(2026, 11, 15, 10, 30, tzinfo=UTC)
 HASH_KEY = b"hostile-test-key"
@@ -527,7 +527,7 @@ def test_a_downgrade_is_a_metric_and_a_log_field(
         },
         "body": encode_body([fresh()]).decode(),
     }
-    response = handler_module.lambda_handler(event, None)
+    response = handler_module.lambda_handler(event, FakeLambdaContext("down-1"))
     assert response["statusCode"] == 202
     emf = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"_aws"' in line]
     assert emf[-1]["AuthDowngraded"] == [1.0]
@@ -614,7 +614,7 @@ def test_no_credential_ever_reaches_a_queue_or_a_log(
                 "headers": headers,
                 "body": body.decode(),
             },
-            None,
+            FakeLambdaContext("cred"),
         )
     finally:
         logging.getLogger("ingest").removeHandler(captured)

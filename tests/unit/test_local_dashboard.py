@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from clickstream.local import dashboard
-from clickstream.local.stack import StackSettings, free_port
+from clickstream.local.settings import StackSettings, free_port
 
 
 def test_the_app_listens_on_loopback_on_the_given_port(tmp_path: Path) -> None:

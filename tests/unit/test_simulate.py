@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from clickstream.contract import validate_event
-from clickstream.simulate import build_visit
+from clickstream.simulation.client import build_visit
 
 
 def test_simulated_visits_are_valid_and_consistent() -> None:
@@ -65,7 +65,7 @@ def test_history_plan_stays_in_the_window_and_grows() -> None:
 
     import pytest
 
-    from clickstream.simulate import MAX_HISTORY_DAYS, history_plan
+    from clickstream.simulation.client import MAX_HISTORY_DAYS, history_plan
 
     now = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)  # a Tuesday
     starts = history_plan(14, 30, now, random.Random(3))
@@ -81,3 +81,48 @@ def test_history_plan_stays_in_the_window_and_grows() -> None:
             history_plan(bad_days, 30, now, random.Random(3))
     with pytest.raises(ValueError, match="at least 1"):
         history_plan(3, 0, now, random.Random(3))
+
+
+def test_the_raw_records_are_the_same_shoppers_as_stored_and_a_seed_is_a_fixture() -> None:
+    from datetime import timedelta
+
+    from clickstream.contract import validate_event
+    from clickstream.ingest.enrich import SERVER_FIELDS
+    from clickstream.simulation.catalog import CATALOG, DEMO_CATALOG_PATH, load_catalog
+    from clickstream.simulation.raw import SyntheticShop
+
+    # Given two shops with the same seed
+    start = datetime(2025, 10, 18, 12, tzinfo=UTC)
+    first = list(SyntheticShop(seed=4, late_share=0.1).events(2000, start, timedelta(hours=2)))
+    again = list(SyntheticShop(seed=4, late_share=0.1).events(2000, start, timedelta(hours=2)))
+    # Then they produce the same records, ids included
+    assert first == again
+    # And each record is a contract event plus the ingest's server fields
+    assert all(
+        validate_event({k: v for k, v in r.items() if k not in SERVER_FIELDS}) == [] for r in first
+    )
+    assert all(r["raw_version"] == 1 and r["received_at"] >= r["ts"] for r in first)
+    # And the shoppers buy from the demo store's catalogue, the one `catalog load` reads
+    assert load_catalog(DEMO_CATALOG_PATH) == CATALOG
+    by_id = {p.product_id: p for p in CATALOG}
+    ecoms = [r["ecom"] for r in first if "ecom" in r]
+    products = [(e["product_id"], e.get("category")) for e in ecoms if "product_id" in e]
+    products += [(i["product_id"], i.get("category")) for e in ecoms for i in e.get("items", [])]
+    assert products and all(pid in by_id for pid, _ in products)
+    assert all(category in (None, by_id[pid].category) for pid, category in products)
+    # And the same model's client events carry the same catalogue
+    rng = random.Random(5)
+    visit_products = {
+        e["ecom"]["product_id"]
+        for _ in range(200)
+        for e in build_visit(rng, start).events
+        if "product_id" in (e.get("ecom") or {})
+    }
+    assert visit_products <= set(by_id) and len(visit_products) > len(by_id) // 2
+    # And bots and late arrivals exist, as the ETL's tests need
+    assert any(r["is_bot"] for r in first) and not all(r["is_bot"] for r in first)
+    assert any(
+        datetime.fromisoformat(r["received_at"]) - datetime.fromisoformat(r["ts"])
+        > timedelta(hours=12)
+        for r in first
+    )

@@ -39,7 +39,7 @@ COMPACT_HANDLER = "clickstream.etl.compact.lambda_handler"
 
 # Environment variables each function reads. *_PARAM names an SSM SecureString
 # parameter (production); the plain variable holds the value itself (local stack).
-INGEST_ENVIRONMENT = (
+INGEST_ENVIRONMENT: tuple[str, ...] = (
     "RAW_BUCKET",
     "DLQ_URL",
     "PARKING_QUEUE_URL",
@@ -51,8 +51,6 @@ INGEST_ENVIRONMENT = (
     "ORIGIN_VERIFY_PARAM",
     "MAX_BATCH_EVENTS",
     "MAX_BODY_BYTES",
-    "PARKING_QUEUE_URL",
-    "ORIGIN_VERIFY_PARAM",
     "DELIVERY_STREAM_NAME",
 )
 # The compactor reads its settings with the ETL's loader (EtlSettings.from_env).

@@ -28,7 +28,7 @@ def _environment(state_dir: Path) -> dict[str, str]:
     env: dict[str, str] = {}
     stack_env = state_dir / "stack.env"
     if stack_env.exists():
-        from clickstream.local.stack import read_env_file
+        from clickstream.envfile import read_env_file
 
         env.update(read_env_file(stack_env))
     env.update(os.environ)

@@ -20,7 +20,7 @@ from clickstream.ingest.replay import inspect_dead_letters, replay_storage_failu
 from clickstream.ingest.storage import FirehoseEventStore, RawEventStore, RawWriter, S3Sink
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     dlq = subparsers.add_parser(
         "dlq", help="inspect the dead-letter and parking queues, replay parked batches"
     )

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import orjson
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from clickstream.ingest.auth import Authenticator, CognitoVerifier
 from clickstream.ingest.config import IngestConfig
@@ -116,8 +117,11 @@ def _publish_metrics(result: IngestResult) -> None:
     add_count_when_nonzero(metrics, "AuthDowngraded", int(result.auth_downgraded is not None))
 
 
+# inject_lambda_context puts cold_start, function_request_id and the function's name and
+# memory on every log line of the invocation (clear_state: nothing leaks to the next one).
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = datetime.now(UTC)
     request = parse_http_api_event(event)
     try:

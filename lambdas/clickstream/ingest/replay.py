@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from clickstream.clients import SqsClient
 from clickstream.ingest.storage import RawWriter
 from clickstream.observability import get_logger
 
@@ -30,7 +31,7 @@ class ReplayReport:
     left_in_queue: Counter[str] = field(default_factory=Counter)
 
 
-def _receive_all(sqs: Any, queue_url: str, limit: int) -> Iterator[dict[str, Any]]:
+def _receive_all(sqs: SqsClient, queue_url: str, limit: int) -> Iterator[dict[str, Any]]:
     seen: set[str] = set()
     while len(seen) < limit:
         batch = sqs.receive_message(
@@ -47,14 +48,14 @@ def _receive_all(sqs: Any, queue_url: str, limit: int) -> Iterator[dict[str, Any
             yield message
 
 
-def _release(sqs: Any, queue_url: str, message: dict[str, Any]) -> None:
+def _release(sqs: SqsClient, queue_url: str, message: dict[str, Any]) -> None:
     """Make a message visible again at once, for whoever reads the queue next."""
     sqs.change_message_visibility(
         QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
     )
 
 
-def inspect_dead_letters(sqs: Any, queue_url: str, limit: int = 1000) -> list[dict[str, Any]]:
+def inspect_dead_letters(sqs: SqsClient, queue_url: str, limit: int = 1000) -> list[dict[str, Any]]:
     """Read up to `limit` messages without consuming them."""
     messages = list(_receive_all(sqs, queue_url, limit))
     for message in messages:
@@ -63,7 +64,7 @@ def inspect_dead_letters(sqs: Any, queue_url: str, limit: int = 1000) -> list[di
 
 
 def replay_storage_failures(
-    sqs: Any, queue_url: str, store: RawWriter, limit: int = 100_000, chunk: int = 5_000
+    sqs: SqsClient, queue_url: str, store: RawWriter, limit: int = 100_000, chunk: int = 5_000
 ) -> ReplayReport:
     """Write parked records back to the raw buffer (with Firehose: one record per chunk, or
     more above its record limit; without: one S3 object per chunk, in the current hour's

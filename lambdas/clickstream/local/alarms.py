@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from clickstream.envfile import NOTIFICATIONS_FILE
 from clickstream.observability import METRICS_NAMESPACE, get_logger
 
 logger = get_logger("local-alarms")
@@ -45,7 +46,6 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFINITIONS_PATH = REPO_ROOT / "terraform" / "modules" / "monitoring" / "alarm_definitions.json"
 ALARM_PREFIX = "clickstream-local-"
 DEFAULT_LOCAL_PERIOD_SECONDS = 60.0
-NOTIFICATIONS_FILE = "alerts.jsonl"
 HOURLY_SECONDS = 3600  # the production ETL schedule's period
 COMPARISONS = {
     "GreaterThanOrEqualToThreshold": lambda value, threshold: value >= threshold,
@@ -575,7 +575,7 @@ class AlarmsComponent:
         global _service_metrics
         _service_metrics = self.evaluator.service
         self._original_stdout = sys.stdout
-        sys.stdout = EmfForwarder(sys.stdout, cloudwatch)  # type: ignore[assignment]
+        sys.stdout = EmfForwarder(sys.stdout, cloudwatch)
         interval = max(1.0, min(settings.etl_interval_seconds, period / 2))
         self.thread = threading.Thread(
             target=self._loop, args=(interval,), daemon=True, name="alarm-evaluator"
@@ -603,11 +603,3 @@ class AlarmsComponent:
         if self._original_stdout is not None:
             sys.stdout = self._original_stdout
             self._original_stdout = None
-
-
-def read_notifications(state_dir: Path, limit: int = 20) -> list[dict[str, Any]]:
-    path = state_dir / NOTIFICATIONS_FILE
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines[-limit:] if line.strip()]

@@ -22,7 +22,7 @@ from typing import Any
 
 from clickstream.contract.layout import INGEST_ROUTE_KEY
 from clickstream.local.alarms import service_metrics, timed_invocation
-from clickstream.local.stack import LOOPBACK, StackSettings
+from clickstream.local.settings import LOOPBACK, StackSettings
 from clickstream.observability import get_logger
 
 logger = get_logger("local-api-gateway")

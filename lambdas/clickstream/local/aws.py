@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
 
-from clickstream.local.stack import LOOPBACK, StackSettings
+from clickstream.clients import CognitoClient
+from clickstream.local.settings import LOOPBACK, StackSettings
 
 # Obviously local: moto accepts any credentials, and these never reach AWS.
 LOCAL_ACCESS_KEY = "local-testing"
@@ -32,7 +32,7 @@ def _persistent_secret(path: Path, prefix: str) -> str:
     return value
 
 
-def create_cognito_pool(cognito: Any) -> tuple[str, str, str]:
+def create_cognito_pool(cognito: CognitoClient) -> tuple[str, str, str]:
     """A user pool, a public app client for the store and a confirmed demo shopper."""
     pool_id = cognito.create_user_pool(
         PoolName=USER_POOL_NAME,
@@ -58,7 +58,7 @@ def create_cognito_pool(cognito: Any) -> tuple[str, str, str]:
     return pool_id, client_id, password
 
 
-def sign_in(cognito: Any, client_id: str, username: str, password: str) -> str:
+def sign_in(cognito: CognitoClient, client_id: str, username: str, password: str) -> str:
     """A real Cognito ID token for the user (USER_PASSWORD_AUTH)."""
     response = cognito.initiate_auth(
         ClientId=client_id,

@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from clickstream.local.stack import StackSettings, run_until_signalled
+from clickstream.local.settings import StackSettings
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     up = subparsers.add_parser(
         "up", help="start the whole local stack on 127.0.0.1 until Ctrl-C / SIGTERM"
     )
@@ -60,6 +60,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _up(args: argparse.Namespace) -> int:
+    # Imported here: the stack pulls in moto and the other components, which the rest
+    # of the `clickstream` command does not need.
+    from clickstream.local.stack import run_until_signalled
+
     settings = StackSettings(
         state_dir=args.state_dir,
         aws_port=args.aws_port,
@@ -77,13 +81,13 @@ def _up(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     import threading
 
-    from clickstream.local.stack import read_env_file
-    from clickstream.simulate import ApiClient, run_shoppers
+    from clickstream.envfile import read_env_file
+    from clickstream.simulation.client import ApiClient, run_shoppers
 
     env = read_env_file(args.env_file)
     client = ApiClient(env["API_URL"], env["API_KEY"])
     if args.history_days:
-        from clickstream.simulate import run_history
+        from clickstream.simulation.client import run_history
 
         def progress(done: int, total: int, ok: int, bad: int) -> None:
             print(f"history: {done}/{total} visits, {ok} events accepted, {bad} rejected",

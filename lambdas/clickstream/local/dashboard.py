@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from clickstream.local.stack import LOOPBACK, StackSettings
+from clickstream.local.settings import LOOPBACK, StackSettings
 from clickstream.observability import get_logger
 
 logger = get_logger("local-dashboard")

@@ -52,7 +52,7 @@ from clickstream.contract.layout import (
     RAW_OBJECT_SUFFIX,
     RAW_PARTITION_FORMAT,
 )
-from clickstream.local.stack import LOOPBACK, StackSettings, free_port
+from clickstream.local.settings import LOOPBACK, StackSettings, free_port
 from clickstream.observability import get_logger
 
 logger = get_logger("local-firehose")

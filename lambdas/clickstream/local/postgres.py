@@ -34,7 +34,7 @@ from clickstream.etl.roles import (
     bootstrap_database,
     database_url,
 )
-from clickstream.local.stack import LOOPBACK, StackSettings
+from clickstream.local.settings import LOOPBACK, StackSettings
 from clickstream.observability import get_logger
 
 logger = get_logger("local-postgres")

@@ -11,16 +11,19 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clickstream.local.alarms import timed_invocation
-from clickstream.local.stack import StackSettings
+from clickstream.local.settings import StackSettings
 from clickstream.observability import get_logger
+
+if TYPE_CHECKING:  # imported when the component starts, not when the stack module loads
+    from clickstream.etl.config import EtlSettings
+    from clickstream.etl.reliability import ReliabilitySettings
 
 logger = get_logger("local-scheduler")
 
 LAMBDA_TIMEOUT_MS = 15 * 60 * 1000
-SCHEDULE_NAME = "clickstream-local-etl"
 ETL_FUNCTION_NAME = "clickstream-local-etl"  # local.alarms.local_names: AWS/Lambda metrics
 
 
@@ -50,7 +53,7 @@ class SchedulerComponent:
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
         self.runs = 0
-        self.health: Any = None
+        self.health: ReliabilitySettings | None = None
 
     def start(self, settings: StackSettings, env: dict[str, str]) -> dict[str, str]:
         from clickstream.etl.config import EtlSettings
@@ -70,7 +73,7 @@ class SchedulerComponent:
         self.thread.start()
         return {"ETL_INTERVAL_SECONDS": str(interval)}
 
-    def _loop(self, etl_settings: Any, interval: float) -> None:
+    def _loop(self, etl_settings: EtlSettings, interval: float) -> None:
         from clickstream.etl import loader
         from clickstream.etl.handler import execute, metrics
 

@@ -13,9 +13,10 @@ import threading
 import boto3
 
 from clickstream.local.aws import sign_in
-from clickstream.local.stack import StackSettings
+from clickstream.local.settings import StackSettings
 from clickstream.observability import get_logger
-from clickstream.simulate import DEMO_CATALOG_PATH, ApiClient, run_history, run_shoppers
+from clickstream.simulation.catalog import DEMO_CATALOG_PATH
+from clickstream.simulation.client import ApiClient, run_history, run_shoppers
 
 logger = get_logger("shoppers")
 DEMO_SESSIONS_PER_SECOND = 2.0
@@ -30,7 +31,6 @@ class ShoppersComponent:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._history: threading.Thread | None = None
-        self.history_result: tuple[int, int, int] | None = None
 
     def start(self, settings: StackSettings, env: dict[str, str]) -> dict[str, str]:
         token = sign_in(
@@ -85,11 +85,13 @@ class ShoppersComponent:
             logger.info("demo history", visits=done, of=total, accepted=accepted, rejected=rejected)
 
         try:
-            self.history_result = run_history(
+            visits, accepted, rejected = run_history(
                 client, days, per_day, stop=self._stop, progress=progress
             )
         except Exception:
             logger.exception("demo history failed")
+            return
+        logger.info("demo history sent", visits=visits, accepted=accepted, rejected=rejected)
 
     def stop(self) -> None:
         self._stop.set()

@@ -24,8 +24,10 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.exceptions import ClientError
 
-from clickstream.local.stack import LOOPBACK, StackSettings
+from clickstream.clients import CognitoClient
+from clickstream.local.settings import LOOPBACK, StackSettings
 from clickstream.observability import get_logger
+from clickstream.simulation.catalog import DEMO_CATALOG_PATH
 
 logger = get_logger("local-site")
 
@@ -72,7 +74,7 @@ class SiteHandler(BaseHTTPRequestHandler):
     demo_dir: Path
     dist_dir: Path
     config_script: bytes
-    cognito: Any
+    cognito: CognitoClient
     client_id: str
 
     def log_message(self, format: str, *args: object) -> None:
@@ -200,7 +202,7 @@ class SiteComponent:
                 "demo_dir": SDK_DIR / "demo",
                 "dist_dir": SDK_DIR / "dist",
                 "config_script": store_config_script(
-                    env["API_URL"], env["API_KEY"], SDK_DIR / "demo" / "catalog.json"
+                    env["API_URL"], env["API_KEY"], DEMO_CATALOG_PATH
                 ),
                 "cognito": cognito,
                 "client_id": env["COGNITO_CLIENT_ID"],

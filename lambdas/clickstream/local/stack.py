@@ -9,114 +9,49 @@ in-process Lambda handlers read their configuration exactly as on AWS.
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
-import socket
 import sys
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TextIO
 
+from clickstream.envfile import write_env_file
+from clickstream.local.alarms import AlarmsComponent
+from clickstream.local.api_gateway import ApiComponent
+from clickstream.local.aws import AwsComponent
+from clickstream.local.dashboard import DashboardComponent
+from clickstream.local.firehose import FirehoseComponent
+from clickstream.local.postgres import PostgresComponent
+from clickstream.local.scheduler import SchedulerComponent
+from clickstream.local.settings import Component, StackSettings
+from clickstream.local.shoppers import ShoppersComponent
+from clickstream.local.site import SiteComponent
 from clickstream.observability import get_logger
 
 logger = get_logger("local-stack")
 
-LOOPBACK = "127.0.0.1"
-
-# Start order matters: each entry may read the keys the earlier ones produced.
-COMPONENTS: tuple[str, ...] = (
-    "clickstream.local.aws:AwsComponent",
-    "clickstream.local.firehose:FirehoseComponent",
-    "clickstream.local.alarms:AlarmsComponent",
-    "clickstream.local.postgres:PostgresComponent",
-    "clickstream.local.api_gateway:ApiComponent",
-    "clickstream.local.site:SiteComponent",
-    "clickstream.local.scheduler:SchedulerComponent",
-    "clickstream.local.dashboard:DashboardComponent",
+# Start order matters: each entry may read the keys the earlier ones produced. An entry
+# is anything that builds a fresh component (a Component class).
+ComponentFactory = Callable[[], Component]
+COMPONENTS: tuple[ComponentFactory, ...] = (
+    AwsComponent,
+    FirehoseComponent,
+    AlarmsComponent,
+    PostgresComponent,
+    ApiComponent,
+    SiteComponent,
+    SchedulerComponent,
+    DashboardComponent,
 )
-DEMO_COMPONENTS: tuple[str, ...] = ("clickstream.local.shoppers:ShoppersComponent",)
-
-
-@dataclass
-class StackSettings:
-    """Where the stack keeps its state and which loopback ports it uses (0 = pick a free one)."""
-
-    state_dir: Path = Path(".local")
-    aws_port: int = 4566
-    api_port: int = 8787
-    site_port: int = 8788
-    pg_port: int = 55432
-    dashboard_port: int = 8790
-    etl_interval_seconds: float = 60.0
-    demo: bool = False
-    region: str = "us-east-1"
-    extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def env_file(self) -> Path:
-        return self.state_dir / "stack.env"
-
-    def resolve_ports(self) -> None:
-        """Replace every 0 port by a free one, before any component starts, so that each
-        component can compute the others' URLs (the API's CORS origin is the site's URL)."""
-        for name in ("aws_port", "api_port", "site_port", "pg_port", "dashboard_port"):
-            if not getattr(self, name):
-                setattr(self, name, free_port())
-
-    @property
-    def site_origin(self) -> str:
-        return f"http://{LOOPBACK}:{self.site_port}"
-
-
-class Component(Protocol):
-    name: str
-
-    def start(self, settings: StackSettings, env: dict[str, str]) -> dict[str, str]:
-        """Start, and return the keys this component adds to stack.env."""
-        ...
-
-    def stop(self) -> None: ...
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def load_component(spec: str) -> Component:
-    module_name, class_name = spec.split(":")
-    component: Component = getattr(importlib.import_module(module_name), class_name)()
-    return component
-
-
-def write_env_file(path: Path, env: dict[str, str]) -> None:
-    """Shell `KEY=value` lines, written atomically so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    lines = [f"{key}={value}" for key, value in env.items()]
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.chmod(0o600)
-    tmp.replace(path)
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#") and "=" in line:
-            key, value = line.split("=", 1)
-            env[key] = value
-    return env
+DEMO_COMPONENTS: tuple[ComponentFactory, ...] = (ShoppersComponent,)
 
 
 class LocalStack:
-    def __init__(self, settings: StackSettings, component_specs: Iterable[str]) -> None:
+    def __init__(self, settings: StackSettings, components: Iterable[ComponentFactory]) -> None:
         self.settings = settings
-        self.component_specs = list(component_specs)
+        self.components = list(components)
         self.started: list[Component] = []
         self.env: dict[str, str] = {}
 
@@ -124,13 +59,10 @@ class LocalStack:
         self.settings.resolve_ports()
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
         self.settings.env_file.unlink(missing_ok=True)
-        self.env = {
-            "STACK_STATE_DIR": str(self.settings.state_dir.resolve()),
-            **self.settings.extra,
-        }
+        self.env = {"STACK_STATE_DIR": str(self.settings.state_dir.resolve())}
         try:
-            for spec in self.component_specs:
-                component = load_component(spec)
+            for make_component in self.components:
+                component = make_component()
                 added = component.start(self.settings, dict(self.env))
                 self.started.append(component)
                 self.env.update(added)
@@ -205,8 +137,8 @@ def run_until_signalled(settings: StackSettings, verbose: bool = False) -> None:
     console = Console(sys.stdout if verbose else route_output_to_log(log_path))
     say = console.say
 
-    specs = list(COMPONENTS) + (list(DEMO_COMPONENTS) if settings.demo else [])
-    stack = LocalStack(settings, specs)
+    components = list(COMPONENTS) + (list(DEMO_COMPONENTS) if settings.demo else [])
+    stack = LocalStack(settings, components)
     state = {"started": False, "stop_requested": False}
 
     # The handler only flips a flag once the stack is up: calling Event.set() from a
