@@ -108,8 +108,8 @@ run "default_thresholds" {
   }
 
   assert {
-    condition     = length(output.alarm_names) == 17
-    error_message = "the full set has every definition of alarm_definitions.json (9 occurrence, 3 queue, 5 health)"
+    condition     = length(output.alarm_names) == 19
+    error_message = "the full set has every definition of alarm_definitions.json (11 occurrence, 3 queue, 5 health)"
   }
 }
 
