@@ -127,7 +127,12 @@ const pages = {
     $('#main').append(
       el('h1', { textContent: product.name }),
       el('p', { textContent: product.category + ' · ' + money(product.price) }),
-      el('button', { id: 'add-to-cart', type: 'button', textContent: 'Add to cart', onclick: () => addToCart(product) }),
+      el('button', {
+        id: 'add-to-cart',
+        type: 'button',
+        textContent: 'Add to cart',
+        onclick: () => addToCart(product),
+      }),
     );
   },
   search() {
@@ -145,7 +150,11 @@ const pages = {
     const total = lines.reduce((sum, l) => sum + l.price * l.qty, 0);
     $('#main').append(
       el('h1', { textContent: 'Your cart' }),
-      el('ul', { id: 'cart-lines' }, ...lines.map((l) => el('li', { textContent: `${l.qty} × ${l.name} ${money(l.price)}` }))),
+      el(
+        'ul',
+        { id: 'cart-lines' },
+        ...lines.map((l) => el('li', { textContent: `${l.qty} × ${l.name} ${money(l.price)}` })),
+      ),
       el('p', { id: 'cart-total', textContent: 'Total ' + money(total) }),
       lines.length ? el('a', { id: 'checkout', href: '/checkout.html', textContent: 'Checkout' }) : '',
     );
@@ -155,7 +164,9 @@ const pages = {
     cs.checkout(lines);
     $('#main').append(
       el('h1', { textContent: 'Checkout' }),
-      el('p', { textContent: `${lines.length} line(s), total ${money(lines.reduce((s, l) => s + l.price * l.qty, 0))}` }),
+      el('p', {
+        textContent: `${lines.length} line(s), total ${money(lines.reduce((s, l) => s + l.price * l.qty, 0))}`,
+      }),
       el('button', {
         id: 'place-order',
         type: 'button',

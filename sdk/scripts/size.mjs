@@ -16,7 +16,9 @@ for (const [file, budget] of Object.entries(BUDGETS)) {
   const size = gzipSize(bytes);
   const verdict = size <= budget ? 'ok' : 'OVER BUDGET';
   if (size > budget) over++;
-  console.log(`${file.padEnd(22)} ${String(bytes.length).padStart(6)} B min  ${String(size).padStart(5)} B min+gzip  budget ${budget} B  ${verdict}`);
+  console.log(
+    `${file.padEnd(22)} ${String(bytes.length).padStart(6)} B min  ${String(size).padStart(5)} B min+gzip  budget ${budget} B  ${verdict}`,
+  );
 }
 if (over) {
   console.error(`size budget exceeded by ${over} build(s)`);

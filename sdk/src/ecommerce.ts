@@ -30,7 +30,10 @@ export const clickProduct = (listId: string, p: Product, position: number): void
 
 /** A search and how many results it found; empty queries are not searches. */
 export function search(query: string, resultCount: number): void {
-  if (query) event('search', { props: { search_query: query.slice(0, 256).replace(/[\ud800-\udbff]$/, ''), result_count: resultCount } });
+  if (query)
+    event('search', {
+      props: { search_query: query.slice(0, 256).replace(/[\ud800-\udbff]$/, ''), result_count: resultCount },
+    });
 }
 
 export const addToCart = (p: Product, qty = 1, currency = defaultCurrency): void =>

@@ -19,7 +19,8 @@ export type * from './types';
  */
 const SENT_KEY = 'cs_sent';
 const sentIds = (): string[] => JSON.parse(store(SENT_KEY) || '[]');
-const unmarkSent = (ids: string[]): void => void store(SENT_KEY, JSON.stringify(sentIds().filter((id) => !ids.includes(id))));
+const unmarkSent = (ids: string[]): void =>
+  void store(SENT_KEY, JSON.stringify(sentIds().filter((id) => !ids.includes(id))));
 
 function settled(events: ClickstreamEvent[]): void {
   const ids = events.map((e) => e.event_id);

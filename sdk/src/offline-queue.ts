@@ -65,7 +65,7 @@ export const forget = (events: ClickstreamEvent[]): Promise<void> =>
     store.count().onsuccess = () =>
       events.forEach((e) => {
         const key = keys.get(e.event_id);
-        if (key !== undefined) store.delete(key), keys.delete(e.event_id);
+        if (key !== undefined) (store.delete(key), keys.delete(e.event_id));
       });
   });
 

@@ -138,7 +138,7 @@ export function consent(granted: boolean): void {
 
 /** Put events saved by an earlier page (offline queue) in front of this page's, and send them. */
 export function restore(saved: ClickstreamEvent[]): void {
-  if (saved.length) queue.unshift(...saved), flush();
+  if (saved.length) (queue.unshift(...saved), flush());
 }
 
 /**
@@ -154,7 +154,8 @@ export function init(options: Config): void {
   url = config.endpoint.replace(/\/$/, '') + INGEST_PATH;
   optedOut = !!(
     store(OPT_OUT_KEY) ||
-    (config.respectDnt && (navigator.doNotTrack == '1' || (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl))
+    (config.respectDnt &&
+      (navigator.doNotTrack == '1' || (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl))
   );
   addEventListener('online', () => {
     failures = 0;

@@ -4,14 +4,7 @@
  * everything the SDK emits against that file, so these types cannot drift far.
  */
 
-export type EventType =
-  | 'view'
-  | 'click'
-  | 'search'
-  | 'add_to_cart'
-  | 'checkout'
-  | 'purchase'
-  | 'engagement';
+export type EventType = 'view' | 'click' | 'search' | 'add_to_cart' | 'checkout' | 'purchase' | 'engagement';
 
 export type PropValue = string | number | boolean | null;
 export type Props = Record<string, PropValue>;

@@ -114,7 +114,9 @@ async function main() {
     writeFileSync(out, zip([['index.mjs', bundle]]));
     const sidecar = out.replace(/\.zip$/, '') + '.config.json';
     writeFileSync(sidecar, JSON.stringify(baked, null, 2) + '\n');
-    console.log(`${out}: ${bundle.length} bytes bundled, ${config === null ? 'NOT CONFIGURED (fails closed with 503)' : `pool ${config.userPoolId}, client ${config.userPoolAppId}`}`);
+    console.log(
+      `${out}: ${bundle.length} bytes bundled, ${config === null ? 'NOT CONFIGURED (fails closed with 503)' : `pool ${config.userPoolId}, client ${config.userPoolAppId}`}`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -33,7 +33,9 @@ export function parseConfig(raw) {
   if (!new RegExp(`^${region}_[A-Za-z0-9]+$`).test(userPoolId)) {
     throw new Error(`edge-auth config: userPoolId ${JSON.stringify(userPoolId)} is not a user pool of ${region}`);
   }
-  if (!CLIENT_ID.test(userPoolAppId)) throw new Error(`edge-auth config: userPoolAppId ${JSON.stringify(userPoolAppId)} is not an app client id`);
-  if (!DOMAIN.test(userPoolDomain)) throw new Error(`edge-auth config: userPoolDomain ${JSON.stringify(userPoolDomain)} is not a host name`);
+  if (!CLIENT_ID.test(userPoolAppId))
+    throw new Error(`edge-auth config: userPoolAppId ${JSON.stringify(userPoolAppId)} is not an app client id`);
+  if (!DOMAIN.test(userPoolDomain))
+    throw new Error(`edge-auth config: userPoolDomain ${JSON.stringify(userPoolDomain)} is not a host name`);
   return Object.freeze({ region, userPoolId, userPoolAppId, userPoolDomain });
 }

@@ -29,7 +29,10 @@ function header(request, name) {
 /** Shiny's websocket (GET with Upgrade: websocket). */
 export function isWebSocketUpgrade(request) {
   const upgrade = header(request, 'upgrade');
-  return (upgrade !== undefined && upgrade.toLowerCase() === 'websocket') || header(request, 'sec-websocket-key') !== undefined;
+  return (
+    (upgrade !== undefined && upgrade.toLowerCase() === 'websocket') ||
+    header(request, 'sec-websocket-key') !== undefined
+  );
 }
 
 function plainResponse(status, statusDescription, body) {
@@ -67,7 +70,12 @@ export function stripAuthCookies(request, userPoolAppId) {
  */
 export function createHandler(config, { authenticator } = {}) {
   if (config === null) {
-    return async () => plainResponse(503, 'Service Unavailable', 'Dashboard sign-in is not configured yet: run make edge-package and apply.');
+    return async () =>
+      plainResponse(
+        503,
+        'Service Unavailable',
+        'Dashboard sign-in is not configured yet: run make edge-package and apply.',
+      );
   }
   const auth = authenticator ?? createAuthenticator(config);
   return async (event) => {

@@ -32,7 +32,15 @@ function b64url(value) {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 }
 
-function mint({ pool = ADMIN.userPoolId, aud = ADMIN.userPoolAppId, tokenUse = 'id', expiresIn = 3600, kid = ADMIN_KID, key = adminKey.privateKey, sub = 'admin-sub' } = {}) {
+function mint({
+  pool = ADMIN.userPoolId,
+  aud = ADMIN.userPoolAppId,
+  tokenUse = 'id',
+  expiresIn = 3600,
+  kid = ADMIN_KID,
+  key = adminKey.privateKey,
+  sub = 'admin-sub',
+} = {}) {
   const now = Math.floor(Date.now() / 1000);
   const header = { alg: 'RS256', kid, typ: 'JWT' };
   const payload = {
@@ -138,7 +146,9 @@ const WEBSOCKET_HEADERS = {
 
 test("Shiny's websocket upgrade passes with a valid admin session", async () => {
   const handler = handlerWithLocalJwks();
-  const result = await handler(event({ uri: '/websocket/', cookies: sessionCookies(mint()), headers: WEBSOCKET_HEADERS }));
+  const result = await handler(
+    event({ uri: '/websocket/', cookies: sessionCookies(mint()), headers: WEBSOCKET_HEADERS }),
+  );
   assert.equal(result.status, undefined);
   assert.equal(result.uri, '/websocket/');
   assert.equal(result.headers.upgrade[0].value, 'websocket');
@@ -159,7 +169,10 @@ test('without configuration the function fails closed', async () => {
 });
 
 test('a bad configuration is refused with the field that is wrong', () => {
-  assert.throws(() => parseConfig({ ...ADMIN, userPoolId: 'us-east-1_Other' }), /userPoolId .* is not a user pool of eu-west-1/);
+  assert.throws(
+    () => parseConfig({ ...ADMIN, userPoolId: 'us-east-1_Other' }),
+    /userPoolId .* is not a user pool of eu-west-1/,
+  );
   assert.throws(() => parseConfig({ ...ADMIN, userPoolAppId: '' }), /userPoolAppId is missing or empty/);
   assert.throws(() => parseConfig({ ...ADMIN, secret: 'x' }), /unknown fields: secret/);
   assert.throws(() => parseConfig([]), /JSON object/);
@@ -183,7 +196,10 @@ test('the build bakes the configuration into a reproducible zip with a sidecar f
   const dir = mkdtempSync(join(tmpdir(), 'edge-auth-build-'));
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(ADMIN));
-  const build = (out) => execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--config', configPath, '--out', out], { encoding: 'utf8' });
+  const build = (out) =>
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--config', configPath, '--out', out], {
+      encoding: 'utf8',
+    });
   build(join(dir, 'a.zip'));
   build(join(dir, 'b.zip'));
   const first = readFileSync(join(dir, 'a.zip'));
@@ -200,7 +216,12 @@ test('the build refuses a broken configuration', () => {
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify({ ...ADMIN, region: 'mars' }));
   assert.throws(
-    () => execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--config', configPath, '--out', join(dir, 'x.zip')], { stdio: 'pipe' }),
+    () =>
+      execFileSync(
+        process.execPath,
+        [join(ROOT, 'scripts/build.mjs'), '--config', configPath, '--out', join(dir, 'x.zip')],
+        { stdio: 'pipe' },
+      ),
     (err) => /region "mars" is not an AWS region/.test(err.stderr.toString()),
   );
 });

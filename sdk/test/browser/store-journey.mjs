@@ -28,14 +28,20 @@ const userDataDir = mkdtempSync(join(tmpdir(), 'clickstream-chromium-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath,
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
 });
 
 // What the pages actually send to the ingest API (fetch and, where chromium reports them, beacons).
 const requests = [];
 context.on('request', (request) => {
   if (request.method() === 'POST' && request.url().startsWith(apiUrl + '/v1/events')) {
-    let ids = [];
+    let ids;
     try {
       ids = JSON.parse(request.postData() || '{}').events.map((e) => e.event_id);
     } catch {

@@ -12,7 +12,9 @@ const schemaPath = join(
   dirname(fileURLToPath(import.meta.url)),
   '../../../lambdas/clickstream/contract/event.schema.json',
 );
-const validate = new Ajv2020({ allErrors: true, strictTypes: false }).compile(JSON.parse(readFileSync(schemaPath, 'utf8')));
+const validate = new Ajv2020({ allErrors: true, strictTypes: false }).compile(
+  JSON.parse(readFileSync(schemaPath, 'utf8')),
+);
 
 export const ENDPOINT = 'http://127.0.0.1:9/';
 export const INGEST_URL = 'http://127.0.0.1:9/v1/events';
@@ -51,7 +53,8 @@ export function fakeNetwork(): Network {
     vi.fn(async (url: string, init: RequestInit) => {
       const headers = (init.headers ?? {}) as Record<string, string>;
       // Browsers refuse a keepalive body past 64 KiB like a network failure.
-      if (init.keepalive && new Blob([init.body as string]).size > BROWSER_KEEPALIVE_BYTES) throw new TypeError('Failed to fetch');
+      if (init.keepalive && new Blob([init.body as string]).size > BROWSER_KEEPALIVE_BYTES)
+        throw new TypeError('Failed to fetch');
       network.sent.push({
         via: 'fetch',
         url,
@@ -117,7 +120,7 @@ export function readStored(): Promise<ClickstreamEvent[]> {
     request.onerror = () => reject(request.error);
     request.onsuccess = () => {
       const db = request.result;
-      if (!db.objectStoreNames.contains('queue')) return db.close(), resolve([]);
+      if (!db.objectStoreNames.contains('queue')) return (db.close(), resolve([]));
       const all = db.transaction('queue').objectStore('queue').getAll();
       all.onsuccess = () => {
         db.close();

@@ -64,7 +64,8 @@ describe('batching', () => {
 });
 
 /** About 11 KB of JSON: 20 props of 500 characters, within the contract's limits. */
-const bulky = (n: number) => Object.fromEntries([['n', n], ...Array.from({ length: 19 }, (_, i) => [`p${i}`, 'x'.repeat(500)])]);
+const bulky = (n: number) =>
+  Object.fromEntries([['n', n], ...Array.from({ length: 19 }, (_, i) => [`p${i}`, 'x'.repeat(500)])]);
 const bytes = (body: unknown) => new Blob([JSON.stringify(body)]).size;
 
 describe('default batching', () => {
