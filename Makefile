@@ -95,6 +95,7 @@ bench: venv ## Run the benchmarks (prints rates and ratios).
 	$(PY) bench/etl.py --events 200000
 	$(PY) bench/dashboard.py --events 1000000
 	bash bench/sdk_size.sh
+	$(PY) bench/sdk_batching.py
 
 package: venv ## Build the Lambda zips for arm64 into build/.
 	bash scripts/package-lambdas.sh
@@ -134,7 +135,7 @@ dashboard-tunnel: ## Break-glass: SSM port forwards to ENV's dashboard (localhos
 	bash scripts/dashboard-tunnel.sh $(ENV)
 
 cost: venv ## Fixed monthly cost per deployment profile and cost per million events, from the plan.
-	$(PY) scripts/cost.py --events-per-request $(or $(EVENTS_PER_REQUEST),10)
+	$(PY) scripts/cost.py $(if $(EVENTS_PER_REQUEST),--events-per-request $(EVENTS_PER_REQUEST))
 
 clean: ## Remove local state, builds and caches.
 	rm -rf .local build sdk/dist .pytest_cache .hypothesis
