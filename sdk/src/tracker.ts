@@ -53,7 +53,7 @@ export function flush(hiding?: boolean): void {
   if (hiding && navigator.sendBeacon(url, body)) hooks.done?.(batch);
   else {
     sending = true;
-    post(url, body).then((settled) => {
+    post(url, body, bytes <= MAX_REQUEST_BYTES).then((settled) => {
       sending = false;
       if (settled === true) {
         failures = 0;

@@ -34,13 +34,15 @@ export const envelope = (events: ClickstreamEvent[], token?: string | null, apiK
 /**
  * Send by fetch, as the same text/plain envelope a beacon carries (credentials inside):
  * a CORS-safelisted request, so no preflight OPTIONS is sent (or billed) before it.
+ * `keepalive` (the request outlives the page) only within the browsers' 64 KiB: a single
+ * event larger than that would otherwise fail forever and hold up the queue.
  * Resolves true when the events are settled (stored, or definitively refused),
  * otherwise with the minimum ms to wait before sending them again (network error, 429,
  * 5xx; the API's Retry-After when it gives one). The retry carries the same events with
  * the same event_ids, which the API dedupes.
  */
-export const post = (url: string, body: string): Promise<true | number> =>
-  fetch(url, { method: 'POST', body, keepalive: true }).then(
+export const post = (url: string, body: string, keepalive: boolean): Promise<true | number> =>
+  fetch(url, { method: 'POST', body, keepalive }).then(
     (response) =>
       response.status === 429 || response.status > 499
         ? +(response.headers.get('retry-after') as string) * 1000 || 0

@@ -139,6 +139,21 @@ describe('request size', () => {
     expect(network.sent.length).toBeLessThanOrEqual(4);
   });
 
+  it('sends a single event larger than the keepalive budget without keepalive, not forever', async () => {
+    const network = fakeNetwork();
+    const sdk = await loadSdk({ batchSize: 1, autoPageviews: false });
+    // Past the contract's limits (the API will refuse it with a 400, which settles it); a
+    // valid event stays well under 60 KB.
+    const huge = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`p${i}`, '€'.repeat(1200)]));
+    sdk.track('click', huge);
+    sdk.track('click', { n: 2 });
+    await settle(40);
+    const calls = vi.mocked(fetch).mock.calls.map(([, init]) => (init as RequestInit).keepalive);
+    expect(bytes(network.sent[0].body)).toBeGreaterThan(MAX_REQUEST_BYTES);
+    expect(calls).toEqual([false, true]);
+    expect(network.events().map((e) => e.props?.n ?? 'huge')).toEqual(['huge', 2]);
+  });
+
   it('falls back to keepalive fetch for every part when the browser refuses beacons', async () => {
     const network = fakeNetwork();
     network.beaconAccepts = false;
