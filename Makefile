@@ -13,8 +13,8 @@ ENV         ?= prod
 PYTEST_ARGS ?=
 ## CHECK       warehouse: CHECK=1 runs the playbook in check mode and shows diffs.
 CHECK       ?=
-## EVENTS_PER_REQUEST cost: events the SDK sends per request, for the cost per million events (10).
-EVENTS_PER_REQUEST ?= 10
+## EVENTS_PER_REQUEST cost: events the SDK sends per request, for the cost per million events (default: the measured figure in scripts/prices.toml).
+EVENTS_PER_REQUEST ?=
 PY          := $(VENV)/bin/python
 PIP_STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 # The controller's Ansible, ansible-lint, yamllint and testinfra (pinned in
@@ -106,6 +106,7 @@ bench: venv ## Run the benchmarks (prints rates and ratios).
 	$(PY) bench/etl.py --events 200000
 	$(PY) bench/dashboard.py --events 1000000
 	bash bench/sdk_size.sh
+	$(PY) bench/sdk_batching.py
 
 package: venv ## Build the Lambda zips for arm64 into build/.
 	bash scripts/package-lambdas.sh
@@ -145,7 +146,7 @@ dashboard-tunnel: ## Break-glass: SSM port forwards to ENV's dashboard (localhos
 	bash scripts/dashboard-tunnel.sh $(ENV)
 
 cost: venv ## Fixed monthly cost per deployment profile and cost per million events, from the plan.
-	$(PY) scripts/cost.py --events-per-request $(EVENTS_PER_REQUEST)
+	$(PY) scripts/cost.py $(if $(EVENTS_PER_REQUEST),--events-per-request $(EVENTS_PER_REQUEST))
 
 clean: ## Remove local state, builds and caches.
 	rm -rf .local build sdk/dist .pytest_cache .hypothesis

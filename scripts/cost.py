@@ -2,7 +2,7 @@
 """The cost model as code: fixed monthly cost per deployment profile and cost per
 million events, from the Terraform configuration itself.
 
-    python scripts/cost.py [--events-per-request 10] [--write-docs docs/deploy.md]
+    python scripts/cost.py [--events-per-request N] [--write-docs docs/deploy.md]
 
 What each profile creates comes from terraform/tests/plan_stack.sh, which plans the
 whole stack (modules/platform, plus the env roots' edge_waf) once per profile against
@@ -743,8 +743,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--events-per-request",
         type=float,
-        default=10.0,
-        help="events the SDK batches per request (default 10)",
+        help="events the SDK batches per request (default: events_per_request in prices.toml, "
+        "measured by bench/sdk_batching.py)",
     )
     parser.add_argument(
         "--plan-output", type=Path, help="read a saved plan_stack.sh output instead of running it"
@@ -763,7 +763,9 @@ def main(argv: list[str] | None = None) -> int:
         text = args.plan_output.read_text() if args.plan_output else plan_output()
         if args.save_plan_output:
             args.save_plan_output.write_text(text)
-        report = build_report(parse_plan(text), load_prices(), args.events_per_request)
+        prices = load_prices()
+        per_request = args.events_per_request or prices["assumptions"]["events_per_request"]
+        report = build_report(parse_plan(text), prices, per_request)
         print(text_report(report))
         block = markdown(report)
         if args.write_docs:

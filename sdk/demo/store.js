@@ -25,6 +25,9 @@ cs.init({
   apiKey: window.STORE_CONFIG.apiKey,
   // The ID token is kept for this tab only; the SDK sends it as Bearer and derives user_id from it.
   getToken: () => sessionStorage.getItem(TOKEN_KEY),
+  // Browser tests and bench/sdk_batching.py set other init options (batchSize, flushMs,
+  // a counting endpoint) in an init script that runs before the page's scripts.
+  ...window.STORE_SDK_OPTIONS,
 });
 
 function cart() {

@@ -18,8 +18,14 @@ function update(): void {
   since = engaged() ? now : 0;
 }
 
+/**
+ * At page hide. A navigation fires pagehide first and visibilitychange after it, while
+ * the page still looks visible and focused: counting must stop at the first of the two,
+ * or the second reports a few ms of its own and costs one more request per page.
+ */
 function report(): void {
   update();
+  since = 0;
   if (engagedMs > 0) {
     event('engagement', { engaged_ms: Math.min(Math.round(engagedMs), 86400000) });
     engagedMs = 0;

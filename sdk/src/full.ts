@@ -8,7 +8,7 @@ import type { ClickstreamEvent, Config } from './types';
 
 export { addToCart, checkout, clickProduct, purchase, search, viewList, viewProduct } from './ecommerce';
 export { dropped } from './identity';
-export { consent, event, flush, identify, page, reset, track } from './tracker';
+export { consent, DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_MS, event, flush, identify, page, reset, track } from './tracker';
 export type * from './types';
 
 /**

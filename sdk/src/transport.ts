@@ -1,7 +1,7 @@
 /**
  * How events leave the page: one POST per batch, as the ingest API's batch
- * envelope. Credentials ride in headers for fetch and inside the envelope for
- * sendBeacon, which cannot set headers.
+ * envelope, text/plain with the credentials inside (sendBeacon cannot set headers,
+ * and fetch then needs no CORS preflight either).
  */
 import { isoNow } from './identity';
 import type { ClickstreamEvent } from './types';
@@ -9,6 +9,14 @@ import type { ClickstreamEvent } from './types';
 export const INGEST_PATH = '/v1/events';
 export const BACKOFF_BASE_MS = 1000;
 export const BACKOFF_CAP_MS = 60000;
+/**
+ * Largest request body, in bytes. Browsers refuse sendBeacon and keepalive fetch past
+ * 64 KiB in flight per page, so a bigger batch is split (the ingest API itself takes
+ * 256 KB and 100 events).
+ */
+export const MAX_REQUEST_BYTES = 60000;
+/** The ingest API's MAX_BATCH_EVENTS: a larger batch is halved until it is within. */
+export const MAX_BATCH_EVENTS = 100;
 
 /**
  * Delay before retry number `attempt` (0-based): "full jitter", a uniform
@@ -23,28 +31,18 @@ export const backoff = (attempt: number, random = Math.random()): number =>
 export const envelope = (events: ClickstreamEvent[], token?: string | null, apiKey?: string): string =>
   JSON.stringify({ events, sent_at: isoNow(), id_token: token, api_key: apiKey });
 
-/** Hand the batch to the browser for sending during page unload; false when it refused. */
-export const beacon = (url: string, body: string): boolean =>
-  navigator.sendBeacon(url, new Blob([body], { type: 'text/plain' }));
-
 /**
- * Send by fetch. Resolves true when the events are settled (stored, or
- * definitively refused), otherwise with the minimum ms to wait before sending
- * them again (network error, 429, 5xx; the API's Retry-After when it gives
- * one). The retry carries the same events with the same event_ids, which the
- * API dedupes.
+ * Send by fetch, as the same text/plain envelope a beacon carries (credentials inside):
+ * a CORS-safelisted request, so no preflight OPTIONS is sent (or billed) before it.
+ * `keepalive` (the request outlives the page) only within the browsers' 64 KiB: a single
+ * event larger than that would otherwise fail forever and hold up the queue.
+ * Resolves true when the events are settled (stored, or definitively refused),
+ * otherwise with the minimum ms to wait before sending them again (network error, 429,
+ * 5xx; the API's Retry-After when it gives one). The retry carries the same events with
+ * the same event_ids, which the API dedupes.
  */
-export const post = (url: string, body: string, token?: string | null, apiKey?: string): Promise<true | number> =>
-  fetch(url, {
-    method: 'POST',
-    body,
-    keepalive: true,
-    headers: {
-      'content-type': 'application/json',
-      ...(apiKey && { 'x-api-key': apiKey }),
-      ...(token && { authorization: 'Bearer ' + token }),
-    },
-  }).then(
+export const post = (url: string, body: string, keepalive: boolean): Promise<true | number> =>
+  fetch(url, { method: 'POST', body, keepalive }).then(
     (response) =>
       response.status === 429 || response.status > 499
         ? +(response.headers.get('retry-after') as string) * 1000 || 0

@@ -1,11 +1,13 @@
 """The browser SDK in a real browser, through the real local API, down to S3.
 
 Debian's chromium (headless, driven by playwright-core from sdk/) walks the demo
-store that `clickstream up` serves: browse -> search -> add to cart -> checkout ->
-purchase, clicks while offline, then signs in against the local Cognito pool. The
-raw objects the ingest Lambda wrote to (moto's) S3 must then hold every event of
-that shopper exactly once, in order, under one anonymous id and one session, with
-a hashed user id after sign-in.
+store that `clickstream up` serves with the SDK's DEFAULT batching (flushMs scaled
+with the pauses, see JOURNEY_TIME_SCALE): browse -> search -> add to cart -> checkout
+-> purchase with human-like pauses, clicks while offline, a tab closed offline, a
+page crashed before its events left, then a sign-in against the local Cognito pool.
+Every event the pages tracked must reach the API and the raw objects the ingest
+Lambda wrote to (moto's) S3 exactly once, in order, under one anonymous id and one
+session, with a hashed user id after sign-in. The run prints its events per request.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ JOURNEY_SCRIPT = SDK_DIR / "test" / "browser" / "store-journey.mjs"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 S3_WAIT_S = 30
+# Pauses and the SDK's flushMs at a quarter of a human's: same proportions, a quarter of the time.
+TIME_SCALE = "0.25"
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -58,9 +62,21 @@ def journey(local_stack: dict[str, str]) -> dict[str, Any]:
         _run([npm, "ci", "--no-audit", "--no-fund"])
     # The site serves sdk/dist from disk, so a build now is what the browser loads.
     _run([npm, "run", "build"])
-    env = {**os.environ, **local_stack, "CHROMIUM_PATH": CHROMIUM}
+    env = {
+        **os.environ,
+        **local_stack,
+        "CHROMIUM_PATH": CHROMIUM,
+        "JOURNEY_TIME_SCALE": TIME_SCALE,
+        "JOURNEY_SEED": "14",
+    }
+    env.pop("JOURNEY_SDK_OPTIONS", None)  # the SDK's defaults
     output = _run(["node", str(JOURNEY_SCRIPT)], env=env)
     report: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    print(
+        f"\nSDK journey (default batching, time scale {TIME_SCALE}): "
+        f"{report['eventsReceived']} events in {report['posts']} requests = "
+        f"{report['eventsPerRequest']:.2f} events/request, {report['preflights']} preflights"
+    )
     return report
 
 
@@ -81,7 +97,7 @@ def stored(local_stack: dict[str, str], journey: dict[str, Any]) -> list[dict[st
     Beacons sent at the last page hide may still be in flight when the script ends,
     so wait until every id the script knows of is there and the count stops growing.
     """
-    expected = {*journey["offlineIds"], *journey["closedOfflineIds"]}
+    expected = set(journey["trackedIds"])
     deadline = time.monotonic() + S3_WAIT_S
     previous = -1
     while True:
@@ -95,6 +111,44 @@ def stored(local_stack: dict[str, str], journey: dict[str, Any]) -> list[dict[st
 
 def test_the_pages_ran_without_errors(journey: dict[str, Any]) -> None:
     assert journey["pageErrors"] == []
+
+
+def test_the_journey_ran_with_the_default_batching(journey: dict[str, Any]) -> None:
+    # Only flushMs is set (the default, scaled with the pauses); batchSize is the SDK's.
+    defaults = (SDK_DIR / "src" / "tracker.ts").read_text()
+    flush_ms = int(re.search(r"DEFAULT_FLUSH_MS = (\d+)", defaults).group(1))  # type: ignore[union-attr]
+    assert journey["sdkOptions"] == {"flushMs": round(flush_ms * float(TIME_SCALE))}
+
+
+def test_every_tracked_event_reaches_the_api(journey: dict[str, Any]) -> None:
+    # Counted at the source (the IndexedDB write) and at the API (a forwarding proxy).
+    assert len(journey["trackedIds"]) > 30
+    assert journey["missing"] == []
+    assert set(journey["receivedIds"]) == set(journey["trackedIds"])
+    assert set(journey["statuses"]) == {"202"}
+    # Credentials ride in a text/plain body: no CORS preflight before any request.
+    assert journey["preflights"] == 0
+    assert journey["eventsPerRequest"] > 1
+
+
+def test_every_tracked_event_is_in_s3_exactly_once(
+    stored: list[dict[str, Any]], journey: dict[str, Any]
+) -> None:
+    counts = Counter(e["event_id"] for e in stored)
+    assert set(counts) == set(journey["trackedIds"])
+    assert set(counts.values()) == {1}
+
+
+def test_a_crashed_page_sends_its_events_from_indexeddb_on_the_next_visit(
+    stored: list[dict[str, Any]], journey: dict[str, Any]
+) -> None:
+    assert journey["crashReported"] is True
+    assert len(journey["crashedIds"]) == 3  # the page view, its list impressions, a click
+    assert journey["crashedStored"] is True
+    assert journey["crashedSentBeforeCrash"] == []  # the interval had not passed
+    assert journey["pendingAfterCrash"] == 0
+    counts = Counter(e["event_id"] for e in stored)
+    assert [counts[event_id] for event_id in journey["crashedIds"]] == [1, 1, 1]
 
 
 def test_every_event_arrives_exactly_once(stored: list[dict[str, Any]]) -> None:
@@ -156,6 +210,8 @@ def test_offline_clicks_arrive_once_after_reconnect(
     stored: list[dict[str, Any]], journey: dict[str, Any]
 ) -> None:
     assert journey["offlineTypes"] == ["add_to_cart", "add_to_cart"]
+    assert journey["offlineStored"] is True
+    assert journey["offlineSentBeforeReconnect"] == []
     assert journey["pendingAfterReconnect"] == 0
     counts = Counter(e["event_id"] for e in stored)
     assert [counts[event_id] for event_id in journey["offlineIds"]] == [1, 1]
@@ -164,7 +220,8 @@ def test_offline_clicks_arrive_once_after_reconnect(
 def test_events_of_a_page_closed_offline_arrive_with_the_next_page(
     stored: list[dict[str, Any]], journey: dict[str, Any]
 ) -> None:
-    assert journey["closedOfflineIds"], "the click made offline was not kept in IndexedDB"
+    assert journey["closedOfflineIds"], "the click made offline was not tracked"
+    assert journey["closedOfflineStored"] is True
     assert journey["pendingAfterReload"] == 0
     counts = Counter(e["event_id"] for e in stored)
     assert [counts[event_id] for event_id in journey["closedOfflineIds"]] == [1] * len(

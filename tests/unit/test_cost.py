@@ -57,7 +57,8 @@ def runs(plan_text: str) -> dict[str, list[Any]]:
 
 @pytest.fixture(scope="session")
 def report(runs: dict[str, list[Any]]) -> Any:
-    return cost.build_report(runs, cost.load_prices(), 10)
+    prices = cost.load_prices()
+    return cost.build_report(runs, prices, prices["assumptions"]["events_per_request"])
 
 
 # --- the real plans --------------------------------------------------------------

@@ -18,6 +18,8 @@ const validate = new Ajv2020({ allErrors: true, strictTypes: false }).compile(
 
 export const ENDPOINT = 'http://127.0.0.1:9/';
 export const INGEST_URL = 'http://127.0.0.1:9/v1/events';
+/** Chromium's (and the fetch standard's) cap on keepalive bodies in flight. */
+export const BROWSER_KEEPALIVE_BYTES = 65536;
 
 export interface Sent {
   via: 'fetch' | 'beacon';
@@ -35,6 +37,10 @@ export interface Network {
   events(): ClickstreamEvent[];
 }
 
+/** What a browser's fetch sends as the Content-Type of a body (a string: text/plain). */
+const bodyType = (body: unknown, headers: Record<string, string>): string =>
+  headers['content-type'] ?? (typeof body === 'string' ? 'text/plain;charset=UTF-8' : '');
+
 export function fakeNetwork(): Network {
   const network: Network = {
     sent: [],
@@ -45,13 +51,16 @@ export function fakeNetwork(): Network {
   vi.stubGlobal(
     'fetch',
     vi.fn(async (url: string, init: RequestInit) => {
-      const headers = init.headers as Record<string, string>;
+      const headers = (init.headers ?? {}) as Record<string, string>;
+      // Browsers refuse a keepalive body past 64 KiB like a network failure.
+      if (init.keepalive && new Blob([init.body as string]).size > BROWSER_KEEPALIVE_BYTES)
+        throw new TypeError('Failed to fetch');
       network.sent.push({
         via: 'fetch',
         url,
         headers,
         body: JSON.parse(init.body as string),
-        contentType: headers['content-type'],
+        contentType: bodyType(init.body, headers),
       });
       const outcome = network.script.shift() ?? 202;
       if (outcome === 'error') throw new TypeError('Failed to fetch');
@@ -60,18 +69,10 @@ export function fakeNetwork(): Network {
   );
   Object.defineProperty(navigator, 'sendBeacon', {
     configurable: true,
-    value: vi.fn((url: string, data: Blob) => {
-      if (!network.beaconAccepts) return false;
-      // Blob.text() is async; the tests read beacons after awaiting a tick.
-      const entry = {
-        via: 'beacon',
-        url,
-        headers: {},
-        body: { events: [] },
-        contentType: data.type,
-      } as unknown as Sent;
-      network.sent.push(entry);
-      void data.text().then((text) => (entry.body = JSON.parse(text)));
+    value: vi.fn((url: string, data: string) => {
+      // A browser queues the beacon, or refuses it (false) past its 64 KiB budget.
+      if (!network.beaconAccepts || new Blob([data]).size > BROWSER_KEEPALIVE_BYTES) return false;
+      network.sent.push({ via: 'beacon', url, headers: {}, body: JSON.parse(data), contentType: bodyType(data, {}) });
       return true;
     }),
   });

@@ -89,18 +89,19 @@ describe('user id', () => {
 
     const [anonymous, signedIn, signedOut] = network.sent;
     expect(anonymous.body.events[0].user_id).toBeUndefined();
-    expect(anonymous.headers['x-api-key']).toBe('site-key-1');
+    // Credentials ride in the text/plain envelope, never in headers: no CORS preflight.
+    expect(anonymous.headers).toEqual({});
+    expect(anonymous.contentType).toBe('text/plain;charset=UTF-8');
     expect(anonymous.body.api_key).toBe('site-key-1');
 
     expect(signedIn.body.events[0].user_id).toBe('user-sub-1');
-    expect(signedIn.headers.authorization).toBe(`Bearer ${token}`);
     // The site key rides along: an expired token is stored as anonymous, not refused.
-    expect(signedIn.headers['x-api-key']).toBe('site-key-1');
     expect(signedIn.body.api_key).toBe('site-key-1');
     expect(signedIn.body.id_token).toBe(token);
 
     expect(signedOut.body.events[0].user_id).toBeUndefined();
-    expect(signedOut.headers['x-api-key']).toBe('site-key-1');
+    expect(signedOut.body.api_key).toBe('site-key-1');
+    expect(signedOut.body.id_token).toBeUndefined();
     // Sign-out starts a new anonymous identity so the next shopper on this device is not linked.
     expect(signedOut.body.events[0].anonymous_id).not.toBe(anonymous.body.events[0].anonymous_id);
   });
@@ -116,6 +117,6 @@ describe('user id', () => {
     await settle();
     expect(network.sent[0].body.events[0].user_id).toBeUndefined();
     expect(network.sent[1].body.events[0].user_id).toBe('from-getter');
-    expect(network.sent[1].headers.authorization).toBe(`Bearer ${current}`);
+    expect(network.sent[1].body.id_token).toBe(current);
   });
 });

@@ -37,6 +37,27 @@ describe('offline queue (IndexedDB)', () => {
     expect(await readStored()).toEqual([]);
   });
 
+  it('with the default 15 s interval, a page that crashes before any send loses nothing', async () => {
+    const network = fakeNetwork();
+    const page1 = await loadSdk();
+    page1.addToCart({ id: 'sku-1', price: 10 });
+    page1.track('click', { n: 1 });
+    await settle();
+    // Online, but the interval has not passed: nothing sent, everything already on disk.
+    expect(network.sent).toHaveLength(0);
+    const stored = await readStored();
+    expect(stored.map((e) => e.event_type)).toEqual(['view', 'add_to_cart', 'click']);
+
+    newPageLoad(); // the crash: no page hide, no beacon
+    await loadSdk();
+    await settle(40);
+    const ids = network.events().map((e) => e.event_id);
+    expect(ids.slice(0, 3)).toEqual(stored.map((e) => e.event_id));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(network.sent).toHaveLength(1); // the earlier page's events and this page's view, together
+    expect(await readStored()).toEqual([]);
+  });
+
   it('forgets events once the API answered, and keeps them while it fails', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.2); // first retry after 200 ms
     const network = fakeNetwork();

@@ -58,6 +58,25 @@ describe('engaged time', () => {
     expect(network.events().map((e) => e.engaged_ms)).toEqual([15_000, 3_000]);
   });
 
+  it('a navigation (pagehide, then visibilitychange) reports once: one request per page', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.UTC(2026, 10, 28, 10));
+    vi.spyOn(document, 'hasFocus').mockReturnValue(true);
+    const network = fakeNetwork();
+    await loadSdk();
+    vi.setSystemTime(Date.UTC(2026, 10, 28, 10, 0, 20));
+    // The HTML standard's unload order: pagehide while still visible, then hidden.
+    window.dispatchEvent(new Event('pagehide'));
+    vi.setSystemTime(Date.UTC(2026, 10, 28, 10, 0, 20, 3));
+    hidePage();
+    await settle();
+    expect(network.events().map((e) => [e.event_type, e.engaged_ms])).toEqual([
+      ['view', undefined],
+      ['engagement', 20_000],
+    ]);
+    expect(network.sent).toHaveLength(1);
+  });
+
   it('a one-page visit is not zero seconds', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.UTC(2026, 10, 28, 10));
