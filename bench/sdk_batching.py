@@ -37,7 +37,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from clickstream.local.stack import read_env_file
+from clickstream.envfile import read_env_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SDK_DIR = ROOT / "sdk"
@@ -46,14 +46,12 @@ COST_SCRIPT = ROOT / "scripts" / "cost.py"
 OLD_DEFAULTS = {"batchSize": 10, "flushMs": 1000}
 PROFILE = "lean"  # both profiles price events the same way
 # Lines of the cost model that are billed per request (not per byte or per event).
-S3_PUT_LINE = "S3 PUT of raw objects (one per request)"
 PER_REQUEST_LINES = (
     "CloudFront HTTPS requests + bytes to origin",
     "WAF requests",
     "API Gateway HTTP API",
     "ingest Lambda",
-    S3_PUT_LINE,
-    "S3 GET by the ETL and the compactor",
+    "Firehose ingestion (one record per request",
     "CloudWatch Logs (function and access logs)",
 )
 
@@ -162,16 +160,16 @@ def main(argv: list[str] | None = None) -> int:
         f"chromium through the local stack, pauses and flushMs x {args.time_scale:g}"
     )
     print(f"{'configuration':34} {'events':>6} {'requests':>8} {'events/request':>14} "
-          f"{'USD/M events':>12} {'without S3 PUT':>14}")  # fmt: skip
+          f"{'USD/M events':>12} {'per-request part':>16}")  # fmt: skip
     ratios = []
     for name, (events, posts) in figures.items():
         per_request = events / posts
         ratios.append(per_request)
         items = cost.build_report(runs, prices, per_request).per_million[PROFILE]
         total = sum(i.usd for i in items)
-        without_put = sum(i.usd for i in items if i.what != S3_PUT_LINE)
+        per_request_part = sum(i.usd for i in items if i.what.startswith(PER_REQUEST_LINES))
         print(f"{name:34} {events:6d} {posts:8d} {per_request:14.2f} {total:12.2f} "
-              f"{without_put:14.2f}")  # fmt: skip
+              f"{per_request_part:16.2f}")  # fmt: skip
     print(f"new / old events per request: {ratios[1] / ratios[0]:.2f}x")
     items = cost.build_report(runs, prices, ratios[1]).per_million[PROFILE]
     print(f"per million events at {ratios[1]:.2f} events/request ({PROFILE}; scripts/cost.py):")
