@@ -222,10 +222,10 @@ def load_catalog(conn: Any, products: list[CatalogProduct]) -> CatalogLoad:
 
 
 def load_file(database_url: str, path: Path) -> CatalogLoad:
-    from clickstream.etl import warehouse
+    from clickstream.etl import bookkeeping
 
     products = parse_catalog(path)
-    conn = warehouse.connect(database_url, application_name="clickstream-catalog")
+    conn = bookkeeping.connect(database_url, application_name="clickstream-catalog")
     try:
         return load_catalog(conn, products)
     finally:
@@ -247,9 +247,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _load(args: argparse.Namespace) -> int:
+    from clickstream.etl.bookkeeping import WarehouseUnavailable
     from clickstream.etl.commands import _environment
     from clickstream.etl.config import ConfigError, _ssm_secret
-    from clickstream.etl.warehouse import WarehouseUnavailable
 
     env = _environment(args.state_dir)
     try:

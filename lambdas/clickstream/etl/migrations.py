@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clickstream.etl import locks
 from clickstream.observability import get_logger
 
 logger = get_logger("migrate")
 
-MIGRATE_LOCK_KEY = 7_240_001
 UP_MARKER = "-- migrate:up"
 DOWN_MARKER = "-- migrate:down"
 FILE_PATTERN = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9_]+)\.sql$")
@@ -91,7 +91,7 @@ def migrate_up(conn: Any, directory: Path | None = None) -> list[str]:
     migrations = load_migrations(directory)
     conn.autocommit = False
     with conn.cursor() as cur:
-        cur.execute("select pg_advisory_lock(%s)", (MIGRATE_LOCK_KEY,))
+        locks.lock_migrations(cur)
     conn.commit()
     try:
         done = set(applied_versions(conn))
@@ -117,7 +117,7 @@ def migrate_up(conn: Any, directory: Path | None = None) -> list[str]:
         return applied
     finally:
         with conn.cursor() as cur:
-            cur.execute("select pg_advisory_unlock(%s)", (MIGRATE_LOCK_KEY,))
+            locks.unlock_migrations(cur)
         conn.commit()
 
 
