@@ -6,8 +6,18 @@ import queue
 import threading
 from collections.abc import Iterator
 
+from clickstream.etl.duplicate_filter import DuplicateFilter
 from clickstream.etl.load_models import ObjectOutcome, Touched
-from clickstream.etl.records import DEFAULT_WINDOW, RejectedRecord, TimeWindow, parse_line
+from clickstream.etl.records import (
+    DEFAULT_WINDOW,
+    ParsedEvent,
+    RejectedRecord,
+    TimeWindow,
+    parse_line,
+)
+from clickstream.observability import get_logger
+
+logger = get_logger("etl")
 
 
 class CopyStream:
@@ -17,13 +27,21 @@ class CopyStream:
     COPY text in chunks of about CHUNK_CHARS; psycopg2 releases the GIL while it waits
     on the socket, so parsing the next chunk overlaps PostgreSQL inserting the last
     one (one core each). At most QUEUE_CHUNKS chunks wait, so memory stays bounded
-    and no object is ever held whole. Use as a context manager: leaving it stops the
-    thread even when COPY gave up half way.
+    (about 8 MB of text a stream) and a large object is never held whole. The thread
+    starts at construction: a stream made for the next object while the current one's
+    COPY runs (object_load.Prefetch) fetches and parses it meanwhile. Use as a context
+    manager (or close()): leaving it stops the thread even when COPY gave up half way.
+
+    With an active DuplicateFilter, each chunk's rows whose event_id is already stored
+    are dropped before they are queued (`dropped` counts them; they are neither copied
+    nor touched).
     """
 
     CHUNK_CHARS = 1 << 18
     FIRST_CHUNK_CHARS = 1 << 14
-    QUEUE_CHUNKS = 4
+    # Room for a whole 5,000-event object (about 6 MB of COPY text), so the parser of a
+    # prefetched object is not stopped by a full queue before its COPY starts.
+    QUEUE_CHUNKS = 32
 
     def __init__(
         self,
@@ -31,11 +49,16 @@ class CopyStream:
         outcome: ObjectOutcome,
         touched: Touched | None = None,
         window: TimeWindow = DEFAULT_WINDOW,
+        duplicates: DuplicateFilter | None = None,
     ) -> None:
         self.lines = lines
         self.outcome = outcome
         self.touched = touched
         self.window = window
+        # Decided once per object: a stream started before the run met a duplicate
+        # copies every row (the primary key still catches a stored one).
+        self.duplicates = duplicates if duplicates is not None and duplicates.active else None
+        self.dropped = 0
         self.error: BaseException | None = None
         self._chunks: queue.Queue[str | None] = queue.Queue(self.QUEUE_CHUNKS)
         self._stop = threading.Event()
@@ -47,6 +70,9 @@ class CopyStream:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         self._stop.set()
         if self._done:
             # The end marker was read: the thread has nothing left to do but return.
@@ -88,7 +114,9 @@ class CopyStream:
         source_key = outcome.obj.key
         touched = self.touched
         window = self.window
+        filtering = self.duplicates is not None
         pieces: list[str] = []
+        parsed_rows: list[ParsedEvent] = []
         length = 0
         # A small first chunk, so PostgreSQL starts inserting while the rest is parsed
         # instead of waiting for a full chunk at the start of every object.
@@ -102,17 +130,24 @@ class CopyStream:
                     outcome.reject(outcome.records_total, line, rejection_reason(rejection))
                     continue
                 outcome.rows_valid += 1
-                if touched is not None:
-                    touched.add(parsed)
-                pieces.append(parsed.copy_line)
                 length += len(parsed.copy_line)
+                if filtering:
+                    parsed_rows.append(parsed)
+                else:
+                    if touched is not None:
+                        touched.add(parsed)
+                    pieces.append(parsed.copy_line)
                 if length >= limit:
-                    if not self._put("".join(pieces)):
+                    chunk = self._unstored(parsed_rows) if filtering else "".join(pieces)
+                    # (an empty chunk would read as the end of the data)
+                    if chunk and not self._put(chunk):
                         return
                     pieces = []
+                    parsed_rows = []
                     length = 0
                     limit = self.CHUNK_CHARS
-            if pieces and not self._put("".join(pieces)):
+            chunk = self._unstored(parsed_rows) if filtering else "".join(pieces)
+            if chunk and not self._put(chunk):
                 return
         except BaseException as error:
             # Remembered so the caller can tell a corrupt object from a database error.
@@ -123,6 +158,33 @@ class CopyStream:
             if close is not None:
                 close()
         self._put(None)
+
+    def _unstored(self, rows: list[ParsedEvent]) -> str:
+        """The COPY text of the rows whose event_id is not stored yet (all of them when
+        the probe fails: the primary key decides then)."""
+        if not rows:
+            return ""
+        stored: set[str] = set()
+        if self.duplicates is not None:
+            try:
+                stored = self.duplicates.stored([row.event_id for row in rows])
+            except Exception as error:
+                logger.warning(
+                    "duplicate probe failed; this object is copied unfiltered",
+                    key=self.outcome.obj.key,
+                    error=f"{type(error).__name__}: {error}",
+                )
+                self.duplicates = None
+        touched = self.touched
+        pieces = []
+        for row in rows:
+            if stored and row.event_id in stored:
+                self.dropped += 1
+                continue
+            if touched is not None:
+                touched.add(row)
+            pieces.append(row.copy_line)
+        return "".join(pieces)
 
 
 def rejection_reason(error: Exception) -> str:

@@ -19,7 +19,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from psycopg2.extensions import connection
+
 from clickstream.etl import bookkeeping, locks, object_load, raw_store, sessions
+from clickstream.etl.duplicate_filter import DuplicateFilter
 from clickstream.etl.load_models import ObjectOutcome
 from clickstream.etl.raw_store import RawObject
 from clickstream.etl.records import DEFAULT_WINDOW, TimeWindow
@@ -127,6 +130,7 @@ def run_etl(request: RunRequest, deps: EtlDependencies) -> RunSummary:
     try:
         return _run_with_connection(request, deps, conn, summary, deadline)
     finally:
+        locks.release_session_locks(conn)
         conn.close()
 
 
@@ -194,11 +198,27 @@ def _load_everything(
     side = deps.connect() if careful else None
     if careful:
         logger.warning("the last run died: loading object by object, counting attempts")
+    # Not in careful mode: there every object commits alone and must not overlap.
+    duplicates = DuplicateFilter(deps.connect)
+    prefetch = None if careful else object_load.Prefetch(_opener(deps), deps.window, duplicates)
+    rebuild = None if careful else sessions.BackgroundRebuild(deps.connect)
     try:
-        _load_groups(deps, conn, summary, pending, handled, keep_going, run_id, side)
+        _load_groups(
+            deps, conn, summary, pending, handled, keep_going, run_id, side, prefetch, rebuild
+        )
     finally:
         if side is not None:
             side.close()
+        if prefetch is not None:
+            prefetch.close()
+        if rebuild is not None:
+            rebuild.close()
+            summary.sessions_rebuilt += rebuild.rebuilt
+        duplicates.close()
+    if duplicates.probes:
+        logger.info(
+            "stored event ids pre-filtered", probes=duplicates.probes, dropped=duplicates.dropped
+        )
     # The watermark may only pass objects recorded in the manifest: one that failed, or
     # that a parallel drain claimed and may still roll back, holds it at its hour.
     recorded = bookkeeping.manifest_keys(conn, sorted({obj.partition_hour for obj in pending}))
@@ -207,7 +227,7 @@ def _load_everything(
     if deps.progress is not None:
         deps.progress("rebuilding sessions and aggregates")
     finished = sessions.finish(conn)
-    summary.sessions_rebuilt = finished.sessions_rebuilt
+    summary.sessions_rebuilt += finished.sessions_rebuilt
     summary.newest_event_at = bookkeeping.newest_received_at(conn)
     if summary.newest_event_at is not None:
         summary.lag_seconds = round((deps.now() - summary.newest_event_at).total_seconds(), 3)
@@ -227,17 +247,23 @@ def _load_groups(
     handled: set[str],
     keep_going: Callable[[int], bool],
     run_id: uuid.UUID,
-    side: Any,
+    side: connection | None,
+    prefetch: object_load.Prefetch | None = None,
+    rebuild: sessions.BackgroundRebuild | None = None,
 ) -> None:
     """Load groups until nothing is left or the budget is spent; with `side` (careful
-    mode) one object per group, its attempt counted first on `side`."""
+    mode) one object per group, its attempt counted first on `side`. With `prefetch`
+    the next object is fetched and parsed while the current one loads; with `rebuild`
+    the sessions of a committed group are rebuilt while the next group loads."""
     while True:
         remaining = [obj for obj in pending if obj.key not in handled]
         if not remaining or not keep_going(0):
             break
         objects: Iterator[RawObject]
+        upcoming: Callable[[], RawObject | None] | None = None
         if side is None:
-            objects = _tracking(iter(remaining), handled)
+            objects = tracked = _Tracking(remaining, handled)
+            upcoming = tracked.peek
         else:
             obj = remaining[0]
             handled.add(obj.key)
@@ -260,7 +286,11 @@ def _load_groups(
             window=deps.window,
             max_attempts=deps.max_object_attempts,
             attempt_counted=side is not None,
+            prefetch=prefetch,
+            upcoming=upcoming,
         )
+        if rebuild is not None and group.loaded and any(o.key not in handled for o in pending):
+            rebuild.kick()
         if side is not None and group.skipped_claimed:
             bookkeeping.undo_attempt(side, obj)
         for outcome in group.loaded:
@@ -303,13 +333,30 @@ def _note_quarantine(summary: RunSummary, outcome: ObjectOutcome) -> None:
     logger.error("object quarantined", key=outcome.obj.key, reason=outcome.quarantine_reason)
 
 
-def _tracking(objects: Iterator[RawObject], handled: set[str]) -> Iterator[RawObject]:
-    # An object counts as handled by this run once a group asked for it (loaded,
-    # quarantined, failed, or claimed by a parallel drain), so no run tries it twice;
-    # whether the watermark may pass it is decided from the manifest alone.
-    for obj in objects:
-        handled.add(obj.key)
-        yield obj
+class _Tracking:
+    """The objects a group may pull. An object counts as handled by this run once a
+    group pulled it (loaded, quarantined, failed, or claimed by a parallel drain), so no
+    run tries it twice; whether the watermark may pass it is decided from the manifest
+    alone. `peek` shows the next one without handling it (for the prefetch)."""
+
+    def __init__(self, objects: list[RawObject], handled: set[str]) -> None:
+        self._objects = objects
+        self._next = 0
+        self._handled = handled
+
+    def __iter__(self) -> _Tracking:
+        return self
+
+    def __next__(self) -> RawObject:
+        if self._next >= len(self._objects):
+            raise StopIteration
+        obj = self._objects[self._next]
+        self._next += 1
+        self._handled.add(obj.key)
+        return obj
+
+    def peek(self) -> RawObject | None:
+        return self._objects[self._next] if self._next < len(self._objects) else None
 
 
 def _opener(deps: EtlDependencies) -> Callable[[RawObject], Iterator[bytes]]:

@@ -58,6 +58,19 @@ def try_object_lock(cur: cursor, object_key: str) -> bool:
     return bool(row and row[0])
 
 
+def release_session_locks(conn: connection) -> None:
+    """Release the run and run-row locks now, before the connection closes: a closed
+    connection's backend releases them only when it has exited, which a run started
+    right after (the next scheduler firing, a test) could beat and be skipped."""
+    try:
+        conn.rollback()
+        with conn.cursor() as cur:
+            cur.execute("select pg_advisory_unlock_all()")
+        conn.commit()
+    except Exception:  # noqa: S110 - a broken connection's locks go with its backend
+        pass
+
+
 def run_row_key(run_id: uuid.UUID) -> int:
     return int.from_bytes(run_id.bytes[:4], "big", signed=True)
 

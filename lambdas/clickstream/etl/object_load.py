@@ -21,6 +21,7 @@ from psycopg2.extensions import connection, cursor
 
 from clickstream.etl import bookkeeping, locks, sql_files
 from clickstream.etl.copy_stream import CopyStream, rejection_reason
+from clickstream.etl.duplicate_filter import DuplicateFilter
 from clickstream.etl.load_models import GroupResult, ObjectFailure, ObjectOutcome, Touched
 from clickstream.etl.raw_store import CorruptObject, RawObject
 from clickstream.etl.records import (
@@ -70,6 +71,70 @@ QUEUE_DATES_SQL = (
 )
 
 
+def _opened_in_thread(
+    open_lines: Callable[[RawObject], Iterator[bytes]], obj: RawObject
+) -> Iterator[bytes]:
+    # Opened by the parser thread on its first read, so a failure to open (S3 refuses
+    # the read) is the stream's error, met by that object's COPY, as before the prefetch.
+    lines = open_lines(obj)
+    try:
+        yield from lines
+    finally:
+        close = getattr(lines, "close", None)
+        if close is not None:
+            close()  # the S3 body, also when the stream stopped half way
+
+
+class Prefetch:
+    """The direct-COPY stream of the next object, started while the current object's
+    COPY runs, so fetching, gunzipping and parsing it overlaps PostgreSQL finishing the
+    current one. At most one object ahead (memory: one more bounded stream queue). A
+    prefetched object that is not loaded next (claimed by a parallel drain, the group
+    or the run ended) is dropped: parsing is side-effect free, only the manifest and
+    the load transaction count."""
+
+    def __init__(
+        self,
+        open_lines: Callable[[RawObject], Iterator[bytes]],
+        window: TimeWindow = DEFAULT_WINDOW,
+        duplicates: DuplicateFilter | None = None,
+    ) -> None:
+        self.open_lines = open_lines
+        self.window = window
+        self.duplicates = duplicates
+        self._ahead: tuple[RawObject, CopyStream] | None = None
+
+    def _new(self, obj: RawObject) -> CopyStream:
+        return CopyStream(
+            _opened_in_thread(self.open_lines, obj),
+            ObjectOutcome(obj),
+            Touched(),
+            self.window,
+            self.duplicates,
+        )
+
+    def stream_for(self, obj: RawObject) -> CopyStream:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            # Started before the run met its first duplicate: parse it again filtered,
+            # rather than fail its COPY and merge it.
+            stale = ahead[1].duplicates is None and bool(self.duplicates and self.duplicates.active)
+            if ahead[0].key == obj.key and ahead[0].etag == obj.etag and not stale:
+                return ahead[1]
+            ahead[1].close()
+        return self._new(obj)
+
+    def start(self, obj: RawObject | None) -> None:
+        if self._ahead is not None or obj is None:
+            return
+        self._ahead = (obj, self._new(obj))
+
+    def close(self) -> None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead[1].close()
+
+
 def load_group(
     conn: connection,
     objects: Iterable[RawObject],
@@ -79,8 +144,14 @@ def load_group(
     window: TimeWindow = DEFAULT_WINDOW,
     max_attempts: int = DEFAULT_MAX_OBJECT_ATTEMPTS,
     attempt_counted: bool = False,
+    prefetch: Prefetch | None = None,
+    upcoming: Callable[[], RawObject | None] | None = None,
 ) -> GroupResult:
     """Load and record a group of objects in ONE transaction (see _load_object).
+
+    With `prefetch` and `upcoming` (the object the next pull would return), the next
+    object's stream starts while the current one loads; `prefetch` may outlive the group
+    (the caller closes it) so the first object of the next group is prefetched too.
 
     `keep_going(rows_staged)` is asked before each object; returning False ends the
     group (time budget or group size), and the group commits what it has. An object
@@ -91,9 +162,13 @@ def load_group(
     result = GroupResult()
     touched = Touched()
     rows_staged = 0
+    own_prefetch = prefetch is None
+    streams = Prefetch(open_lines, window) if prefetch is None else prefetch
     try:
         with conn.cursor() as cur:
-            locks.hold_queue_lock(cur)
+            # The finish lock is taken (shared) only before the first write to the
+            # queues (a staged merge, queue_touched), not at the start: so a session
+            # rebuild may run while this group copies (loader.SessionRebuilder).
             cur.execute(STAGE_TABLE_SQL)
             pull = iter(objects)
             # Ask before pulling: an object taken from the iterator counts as handled.
@@ -104,8 +179,13 @@ def load_group(
                 if not bookkeeping.claim_object(cur, obj):
                     result.skipped_claimed += 1
                     continue
+                stream = streams.stream_for(obj)
+                if upcoming is not None:
+                    streams.start(upcoming())
                 try:
-                    outcome = _load_object(cur, obj, open_lines, touched, result, window)
+                    outcome = _load_object(
+                        cur, obj, open_lines, touched, result, window, stream, streams.duplicates
+                    )
                 except Exception as error:
                     root = _root_error(error)
                     if is_transient(root, conn):
@@ -117,13 +197,18 @@ def load_group(
                 if outcome.quarantine_reason is None:
                     rows_staged += outcome.rows_valid
                 result.outcomes.append(outcome)
+            locks.hold_queue_lock(cur)
             queue_touched(cur, touched, result)
             bookkeeping.count_failures(cur, result, run_id, max_attempts, attempt_counted)
             bookkeeping.record_objects(cur, result, run_id)
         conn.commit()
     except BaseException:
         conn.rollback()
+        streams.close()
         raise
+    finally:
+        if own_prefetch:
+            streams.close()
     return result
 
 
@@ -166,20 +251,26 @@ def _load_object(
     open_lines: Callable[[RawObject], Iterator[bytes]],
     touched: Touched,
     result: GroupResult,
-    window: TimeWindow = DEFAULT_WINDOW,
+    window: TimeWindow,
+    stream: CopyStream,
+    duplicates: DuplicateFilter | None = None,
 ) -> ObjectOutcome:
-    """COPY one object straight into fact_events; on a duplicate event_id, load it
-    through etl_stage instead; on a row PostgreSQL refuses, load it slice by slice to
+    """COPY one object straight into fact_events (from `stream`, which may have started
+    early); on a duplicate event_id, load it through etl_stage instead (and pre-filter
+    stored ids from now on); on a row PostgreSQL refuses, load it slice by slice to
     reject only that row; on a corrupt gzip, quarantine it. Inside a savepoint, so
     whatever fails leaves no row of the object behind."""
     cur.execute("savepoint object_copy")
-    outcome = ObjectOutcome(obj)
-    mine = Touched()
+    outcome = stream.outcome
+    mine = stream.touched
+    assert mine is not None  # a direct-COPY stream always records what it touched
     try:
-        with CopyStream(open_lines(obj), outcome, mine, window) as stream:
+        with stream:
             cur.copy_expert(DIRECT_COPY_SQL, stream)
     except psycopg2.errors.UniqueViolation:
         cur.execute("rollback to savepoint object_copy")
+        if duplicates is not None:
+            duplicates.activate()
         return _stage_object(cur, obj, open_lines, result, window)
     except ROW_ERRORS as error:
         if stream.error is not None:
@@ -189,7 +280,7 @@ def _load_object(
     except psycopg2.Error as error:
         return _quarantine_or_raise(cur, stream, outcome, error)
     cur.execute("release savepoint object_copy")
-    outcome.rows_inserted = outcome.rows_valid
+    outcome.rows_inserted = outcome.rows_valid - stream.dropped
     touched.update(mine)
     return outcome
 
@@ -217,6 +308,7 @@ def _stage_object(
             return _stage_object(cur, obj, open_lines, result, window, careful=True)
         except psycopg2.Error as error:
             return _quarantine_or_raise(cur, stream, outcome, error)
+    locks.hold_queue_lock(cur)  # the merge queues sessions and dates
     cur.execute(sql_files.load("merge_staged_events"))
     for _source_key, inserted, newest in cur.fetchall():
         outcome.rows_inserted = int(inserted)
