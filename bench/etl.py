@@ -83,7 +83,10 @@ def cluster_cpu_seconds(data_dir: Path) -> float:
         except OSError:
             continue  # exited while we looked; its time is in `reaped` next time
         if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
-            total += _ticks(int(entry.name))[0]
+            try:
+                total += _ticks(int(entry.name))[0]
+            except OSError:
+                continue  # exited between the two reads; counted in `reaped` next time
     return total / os.sysconf("SC_CLK_TCK")
 
 
