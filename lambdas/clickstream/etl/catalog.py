@@ -20,6 +20,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from psycopg2.extensions import connection
+
 PRODUCT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:/-]{1,64}$")  # as the event contract's
 MAX_NAME_CHARS = 256
 MAX_CATEGORY_CHARS = 128
@@ -200,7 +202,7 @@ from upserted
 """
 
 
-def load_catalog(conn: Any, products: list[CatalogProduct]) -> CatalogLoad:
+def load_catalog(conn: connection, products: list[CatalogProduct]) -> CatalogLoad:
     """Upsert the products into dim_product in one transaction."""
     try:
         with conn.cursor() as cur:

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from psycopg2.extensions import connection
+
 from clickstream.contract.layout import (
     COMPACTED_OBJECT_PREFIX,
     RAW_OBJECT_PREFIX,
@@ -101,7 +103,7 @@ def _basename(key: str) -> str:
     return key.rsplit("/", 1)[-1]
 
 
-def _manifest_rows(conn: Any, hour: datetime) -> dict[str, tuple[str, int]]:
+def _manifest_rows(conn: connection, hour: datetime) -> dict[str, tuple[str, int]]:
     with conn.cursor() as cur:
         cur.execute(
             "select object_key, status, records_total from etl_manifest where partition_hour = %s",
@@ -148,7 +150,7 @@ def _delete_keys(
     return deleted
 
 
-def _mark_deleted(conn: Any, keys: list[str]) -> None:
+def _mark_deleted(conn: connection, keys: list[str]) -> None:
     if not keys:
         return
     with conn.cursor() as cur:
@@ -168,7 +170,9 @@ def _abort_uploads(s3: Any, bucket: str, hour: datetime, keys: set[str]) -> None
             s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
 
 
-def _recover(s3: Any, bucket: str, conn: Any, hour: datetime, summary: CompactionSummary) -> None:
+def _recover(
+    s3: Any, bucket: str, conn: connection, hour: datetime, summary: CompactionSummary
+) -> None:
     """Discard what an earlier compaction of the hour left half done (its own abandoned
     merged objects) and delete sources that are merged but still in S3."""
     rows = _manifest_rows(conn, hour)
@@ -216,7 +220,7 @@ def _chunks(
 
 
 def _merge_chunk(
-    s3: Any, bucket: str, conn: Any, hour: datetime, chunk: list[raw_store.RawObject],
+    s3: Any, bucket: str, conn: connection, hour: datetime, chunk: list[raw_store.RawObject],
     expected_records: int,
 ) -> tuple[str, int]:  # fmt: skip
     key = (
@@ -273,7 +277,7 @@ def _merge_chunk(
 
 
 def compact_hour(
-    s3: Any, bucket: str, conn: Any, hour: datetime, target_bytes: int = TARGET_BYTES
+    s3: Any, bucket: str, conn: connection, hour: datetime, target_bytes: int = TARGET_BYTES
 ) -> CompactionSummary:
     hour = raw_store.floor_hour(hour)
     summary = CompactionSummary(hour=hour.isoformat())
@@ -317,7 +321,7 @@ def default_hour(now: datetime, grace_hours: int) -> datetime:
 
 
 def hours_to_compact(
-    conn: Any, now: datetime, grace_hours: int, lookback_days: int
+    conn: connection, now: datetime, grace_hours: int, lookback_days: int
 ) -> list[datetime]:
     """Closed hours (older than the grace window, so no ETL run lists them any more)
     that still have two or more loaded small objects, or leftovers to clean; oldest first."""
@@ -336,7 +340,7 @@ def hours_to_compact(
 def compact_closed_hours(
     s3: Any,
     bucket: str,
-    conn: Any,
+    conn: connection,
     now: datetime,
     settings: EtlSettings,
     time_left: Callable[[], float] | None = None,

@@ -107,7 +107,7 @@ class EtlDependencies:
 
     s3: Any
     bucket: str
-    connect: Callable[[], Any]
+    connect: Callable[[], connection]
     grace_hours: int
     time_budget_seconds: float
     group_max_rows: int = GROUP_MAX_ROWS
@@ -135,7 +135,11 @@ def run_etl(request: RunRequest, deps: EtlDependencies) -> RunSummary:
 
 
 def _run_with_connection(
-    request: RunRequest, deps: EtlDependencies, conn: Any, summary: RunSummary, deadline: float
+    request: RunRequest,
+    deps: EtlDependencies,
+    conn: connection,
+    summary: RunSummary,
+    deadline: float,
 ) -> RunSummary:
     _record_earlier_failures(conn)
     if not locks.try_run_lock(conn, shared=request.mode == "drain"):
@@ -166,7 +170,11 @@ def _run_with_connection(
 
 
 def _load_everything(
-    request: RunRequest, deps: EtlDependencies, conn: Any, summary: RunSummary, deadline: float
+    request: RunRequest,
+    deps: EtlDependencies,
+    conn: connection,
+    summary: RunSummary,
+    deadline: float,
 ) -> None:
     now = deps.now()
     current_hour = raw_store.floor_hour(now)
@@ -241,7 +249,7 @@ def _load_everything(
 
 def _load_groups(
     deps: EtlDependencies,
-    conn: Any,
+    conn: connection,
     summary: RunSummary,
     pending: list[RawObject],
     handled: set[str],
@@ -367,7 +375,7 @@ def _opener(deps: EtlDependencies) -> Callable[[RawObject], Iterator[bytes]]:
 
 
 def _hours_to_scan(
-    request: RunRequest, deps: EtlDependencies, conn: Any, current_hour: datetime
+    request: RunRequest, deps: EtlDependencies, conn: connection, current_hour: datetime
 ) -> list[datetime]:
     if request.mode == "backfill":
         assert request.first_hour is not None and request.last_hour is not None
@@ -383,7 +391,9 @@ def _hours_to_scan(
     return raw_store.hours_between(first, current_hour)
 
 
-def _unloaded_objects(deps: EtlDependencies, conn: Any, hours: list[datetime]) -> list[RawObject]:
+def _unloaded_objects(
+    deps: EtlDependencies, conn: connection, hours: list[datetime]
+) -> list[RawObject]:
     if not hours:
         return []
     known = bookkeeping.manifest_keys(conn, hours)
@@ -395,7 +405,7 @@ def _unloaded_objects(deps: EtlDependencies, conn: Any, hours: list[datetime]) -
     return objects
 
 
-def _record_earlier_failures(conn: Any) -> None:
+def _record_earlier_failures(conn: connection) -> None:
     while _unrecorded_failures:
         bookkeeping.record_run(conn, _unrecorded_failures[0])
         _unrecorded_failures.pop(0)

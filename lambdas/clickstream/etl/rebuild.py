@@ -18,6 +18,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from psycopg2.extensions import connection
+
 from clickstream.etl import bookkeeping, loader, migrations, raw_store
 from clickstream.etl.config import EtlSettings
 from clickstream.etl.dependencies import build_dependencies
@@ -30,7 +32,7 @@ class RebuildRefused(RuntimeError):
     """The target database is not empty, or the range is invalid."""
 
 
-def database_is_empty(conn: Any) -> bool:
+def database_is_empty(conn: connection) -> bool:
     with conn.cursor() as cur:
         cur.execute("select to_regclass('public.fact_events'), to_regclass('public.etl_manifest')")
         facts, manifest = cur.fetchone()

@@ -15,6 +15,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from psycopg2.extensions import connection
+
 from clickstream.etl import bookkeeping, raw_store
 
 EXIT_OK = 0
@@ -42,7 +44,7 @@ def _plain(value: Any) -> Any:
 def status_report(
     s3: Any,
     bucket: str,
-    conn: Any,
+    conn: connection,
     now: datetime,
     grace_hours: int,
     days: int = 7,
