@@ -90,6 +90,7 @@ lint: venv sdk-deps edge-deps lint-r ## One lint command for every language.
 	$(VENV)/bin/ruff check lambdas tests bench ansible/tests scripts/cost.py scripts/lambda_files.py
 	$(VENV)/bin/ruff format --check lambdas tests bench ansible/tests scripts/cost.py scripts/lambda_files.py
 	$(VENV)/bin/mypy lambdas/clickstream scripts/cost.py scripts/lambda_files.py
+	$(VENV)/bin/sqlfluff lint --disable-progress-bar lambdas/clickstream/sql sql/queries sql/migrations
 	cd sdk && npm run lint
 	cd lambdas/edge-auth && npm run lint
 	@if command -v terraform >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive terraform; \

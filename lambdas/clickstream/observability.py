@@ -44,6 +44,9 @@ SPARSE_METRICS: tuple[str, ...] = (
     "QuarantinedObjects",
     "EtlObjectsFailed",
     "EtlFailed",
+    # compactor (etl/compact_handler.py)
+    "CompactObjectsMerged",
+    "CompactFailures",
 )
 
 

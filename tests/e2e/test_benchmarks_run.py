@@ -36,6 +36,9 @@ def test_etl_benchmark_prints_its_rate_beside_the_bare_copy() -> None:
     assert re.search(r"^ratio ETL/COPY\s+[\d.]+%\s+[\d.]+%$", output, re.MULTILINE), output
     assert re.search(r"^ETL peak memory\s+[\d.]+ MB", output, re.MULTILINE), output
     assert re.search(r"^ETL process alone [\d,]+ events/CPU-second", output, re.MULTILINE), output
+    assert re.search(r"^duplicate trickle .* clean/trickle [\d.]+% wall", output, re.MULTILINE), (
+        output
+    )
 
 
 def test_dashboard_benchmark_prints_every_panel_beside_select_1() -> None:

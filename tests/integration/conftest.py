@@ -185,7 +185,7 @@ def etl_settings(warehouse_db: Warehouse, raw_bucket: tuple[Any, str]) -> EtlSet
 def run_etl(etl_settings: EtlSettings, raw_bucket: tuple[Any, str]) -> Any:
     """Run one ETL batch in-process against the test warehouse and S3; returns the summary."""
     from clickstream.etl import loader
-    from clickstream.etl.handler import build_dependencies
+    from clickstream.etl.dependencies import build_dependencies
 
     def run(mode: str = "run", now: Any = None, **request: Any) -> loader.RunSummary:
         deps = build_dependencies(etl_settings, s3=raw_bucket[0])
@@ -250,7 +250,7 @@ def run_against(
 ) -> Any:
     """One in-process ETL run against any test database (for clean-run comparisons)."""
     from clickstream.etl import loader
-    from clickstream.etl.handler import build_dependencies
+    from clickstream.etl.dependencies import build_dependencies
 
     settings = EtlSettings(
         raw_bucket=bucket, database_url=db.etl_url, database_url_param=None, sns_topic_arn=None

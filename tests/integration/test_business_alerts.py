@@ -11,9 +11,10 @@ from typing import Any
 import boto3
 import pytest
 
-from clickstream.etl import business_alerts, warehouse
+from clickstream.etl import bookkeeping, business_alerts
+from clickstream.etl.batch import run_batch
 from clickstream.etl.business_alerts import BusinessAlertSettings
-from clickstream.etl.handler import execute
+from clickstream.etl.loader import RunRequest
 from clickstream.simulation.raw import SyntheticShop, write_objects
 
 pytestmark = [pytest.mark.slow]
@@ -71,7 +72,7 @@ def test_business_alerts_fire_once_with_actionable_messages_and_resolve(
     settings = dataclasses.replace(etl_settings, sns_topic_arn=topic)
 
     # When the ETL runs (the Lambda's code path), it checks the business rules after loading
-    assert execute({"source": "schedule"}, settings=settings)["status"] == "succeeded"
+    assert run_batch(settings, RunRequest(trigger="schedule"))["status"] == "succeeded"
 
     # Then each broken rule is published once, with numbers and what to check
     notes = {n["alert"]: n["message"] for n in drain(sqs, inbox)}
@@ -87,17 +88,17 @@ def test_business_alerts_fire_once_with_actionable_messages_and_resolve(
     assert warehouse_db.scalar("select count(*) from business_alert_state where firing") == 4
 
     # And nothing is repeated while the conditions persist
-    assert execute({"source": "schedule"}, settings=settings)["status"] == "succeeded"
+    assert run_batch(settings, RunRequest(trigger="schedule"))["status"] == "succeeded"
     assert drain(sqs, inbox) == []
 
     # When the purchases arrive (late), the purchase rules resolve, once
     write_objects(s3, bucket, purchases, seed=99)
-    conn = warehouse.connect(warehouse_db.etl_url)
+    conn = bookkeeping.connect(warehouse_db.etl_url)
     try:
         # The late objects sit in hours the run already passed: backfill them first.
         first = min(datetime.fromisoformat(r["received_at"]) for r in purchases)
-        from clickstream.etl.handler import build_dependencies
-        from clickstream.etl.loader import RunRequest, run_etl
+        from clickstream.etl.dependencies import build_dependencies
+        from clickstream.etl.loader import run_etl
 
         hour = first.replace(minute=0, second=0, microsecond=0)
         run_etl(

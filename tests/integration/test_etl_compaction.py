@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clickstream.etl import compact, raw_store, warehouse
+from clickstream.etl import bookkeeping, compact, compact_handler, raw_store
+from clickstream.local.scheduler import FakeLambdaContext
 from clickstream.simulation.raw import SyntheticShop, write_objects
 from tests.integration.conftest import warehouse_fingerprint
 
@@ -37,7 +38,7 @@ def test_compaction_keeps_every_event_once_and_the_etl_never_reloads_them(
     before = warehouse_fingerprint(warehouse_db)
 
     # When the hour is compacted (into ~2 objects) and the ETL runs and backfills again
-    conn = warehouse.connect(warehouse_db.etl_url)
+    conn = bookkeeping.connect(warehouse_db.etl_url)
     try:
         summary = compact.compact_hour(s3, bucket, conn, HOUR, target_bytes=60_000)
         again = compact.compact_hour(s3, bucket, conn, HOUR, target_bytes=60_000)
@@ -68,7 +69,7 @@ def test_a_compaction_that_died_midway_is_cleaned_up_and_redone(warehouse_db, ra
     records = list(SyntheticShop(seed=52).events(400, HOUR, timedelta(minutes=50)))
     keys = write_objects(s3, bucket, records, events_per_object=50)
     run_etl(now=NOW)
-    conn = warehouse.connect(warehouse_db.etl_url)
+    conn = bookkeeping.connect(warehouse_db.etl_url)
     try:
         original = compact._merge_chunk
         calls = []
@@ -171,7 +172,7 @@ def test_the_scheduled_lambda_compacts_every_closed_hour_bounded_per_run(
     abandoned_hour = current - timedelta(hours=20)
     abandoned = f"{raw_store.partition_prefix(abandoned_hour)}compacted-abandoned.ndjson.gz"
     s3.put_object(Bucket=bucket, Key=abandoned, Body=gzip.compress(b"half written"))
-    owner = warehouse.connect(warehouse_db.owner_url)
+    owner = bookkeeping.connect(warehouse_db.owner_url)
     with owner.cursor() as cur:
         cur.execute(
             "insert into etl_manifest (object_key, etag, size_bytes, partition_hour, status)"
@@ -188,9 +189,9 @@ def test_the_scheduled_lambda_compacts_every_closed_hour_bounded_per_run(
     monkeypatch.setenv("DATABASE_URL", warehouse_db.etl_url)
     monkeypatch.setenv("COMPACT_MAX_HOURS", "4")
     monkeypatch.setenv("COMPACT_TARGET_MB", "1")
-    first = compact.lambda_handler(scheduled_event(), None)
-    second = compact.lambda_handler(scheduled_event(), None)
-    third = compact.lambda_handler(scheduled_event(), None)
+    first = compact_handler.lambda_handler(scheduled_event(), FakeLambdaContext())
+    second = compact_handler.lambda_handler(scheduled_event(), FakeLambdaContext())
+    third = compact_handler.lambda_handler(scheduled_event(), FakeLambdaContext())
 
     # Then the first run took the 4 oldest hours (the abandoned one first), the second
     # the rest, the third found nothing; the current hour is left alone
@@ -237,7 +238,7 @@ def test_delete_objects_errors_are_retried_then_reported_and_cleaned_up_later(
     # When S3 refuses to delete one source once, and another every time
     flaky, stubborn = keys[1], keys[2]
     refusing = RefusingS3(s3, {flaky: 1, stubborn: 99})
-    conn = warehouse.connect(warehouse_db.etl_url)
+    conn = bookkeeping.connect(warehouse_db.etl_url)
     try:
         summary = compact.compact_hour(refusing, bucket, conn, HOUR)
     finally:
@@ -256,7 +257,7 @@ def test_delete_objects_errors_are_retried_then_reported_and_cleaned_up_later(
     assert warehouse_db.query(
         "select status, deleted_at is null from etl_manifest where object_key = %s", (stubborn,)
     ) == [("compacted", True)]
-    conn = warehouse.connect(warehouse_db.etl_url)
+    conn = bookkeeping.connect(warehouse_db.etl_url)
     try:
         assert compact.hours_to_compact(conn, NOW, grace_hours=2, lookback_days=7) == [HOUR]
         # And the next compaction of the hour deletes it once S3 lets it

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg2
 import pytest
 
-from clickstream.etl import raw_store, sessions, warehouse
+from clickstream.etl import bookkeeping, object_load, raw_store, sessions
 from clickstream.simulation.raw import SyntheticShop, encode_object, partition_key, write_objects
 from tests.integration.conftest import REPO_ROOT_FOR_TESTS, run_against, warehouse_fingerprint
 
@@ -123,22 +123,22 @@ def test_a_session_queued_while_a_finish_empties_the_queue_is_rebuilt(
     key = partition_key(hour, "1-late")
     s3.put_object(Bucket=bucket, Key=key, Body=encode_object([late]))
     reached, release = threading.Event(), threading.Event()
-    record_objects = warehouse._record_objects
+    record_objects = bookkeeping.record_objects
 
     def paused(*args, **kwargs):
         reached.set()
         assert release.wait(60)
         return record_objects(*args, **kwargs)
 
-    monkeypatch.setattr(warehouse, "_record_objects", paused)
-    load_conn = warehouse.connect(warehouse_db.etl_url)
-    finish_conn = warehouse.connect(warehouse_db.etl_url)
+    monkeypatch.setattr(bookkeeping, "record_objects", paused)
+    load_conn = bookkeeping.connect(warehouse_db.etl_url)
+    finish_conn = bookkeeping.connect(warehouse_db.etl_url)
     obj = raw_store.head_object(s3, bucket, key)
     errors: list[BaseException] = []
 
     def load() -> None:
         try:
-            warehouse.load_group(
+            object_load.load_group(
                 load_conn,
                 [obj],
                 lambda o: raw_store.iter_lines(s3, bucket, o.key),
@@ -176,7 +176,7 @@ def test_a_session_queued_while_a_finish_empties_the_queue_is_rebuilt(
     assert not errors, errors
 
     # Then the session is rebuilt with the late event, now or by the next finish
-    conn = warehouse.connect(warehouse_db.etl_url)
+    conn = bookkeeping.connect(warehouse_db.etl_url)
     try:
         sessions.finish(conn)
     finally:

@@ -10,8 +10,8 @@ import orjson
 import psycopg2
 import pytest
 
-from clickstream.etl import loader, warehouse
-from clickstream.etl.handler import build_dependencies
+from clickstream.etl import loader, locks
+from clickstream.etl.dependencies import build_dependencies
 from clickstream.simulation.raw import SyntheticShop, encode_object, partition_key, write_objects
 
 START = datetime(2026, 11, 15, 10, tzinfo=UTC)
@@ -132,7 +132,7 @@ def test_a_second_run_while_one_holds_the_lock_exits_cleanly(warehouse_db, raw_b
     write_objects(s3, bucket, events(100, seed=46))
     holder = psycopg2.connect(warehouse_db.etl_url)
     try:
-        assert warehouse.try_run_lock(holder, shared=False)
+        assert locks.try_run_lock(holder, shared=False)
         summary = run_etl(now=NOW)
     finally:
         holder.close()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from clickstream.etl import warehouse
+from clickstream.etl import bookkeeping
 from clickstream.etl.status import status_report
 from clickstream.simulation.raw import SyntheticShop, partition_key, write_objects
 from tests.integration.conftest import is_page_view
@@ -99,7 +99,7 @@ def test_a_delayed_write_is_pending_until_backfill_loads_it(warehouse_db, raw_bu
     assert (
         warehouse_db.scalar("select count(*) from etl_manifest where object_key = %s", (key,)) == 0
     )
-    conn = warehouse.connect(warehouse_db.etl_url)
+    conn = bookkeeping.connect(warehouse_db.etl_url)
     try:
         report = status_report(s3, bucket, conn, later, grace_hours=2, days=2)
     finally:
@@ -113,7 +113,7 @@ def test_a_delayed_write_is_pending_until_backfill_loads_it(warehouse_db, raw_bu
     again = run_etl("backfill", now=later, first_hour=DAY1, last_hour=DAY1)
     assert summary.rows_inserted == len(delayed) and again.rows_inserted == 0
     assert warehouse_db.scalar("select count(*) from fact_events") == len(records) + len(delayed)
-    conn = warehouse.connect(warehouse_db.etl_url)
+    conn = bookkeeping.connect(warehouse_db.etl_url)
     try:
         assert (
             status_report(s3, bucket, conn, later, grace_hours=2, days=2)["pending_objects"] == []
@@ -139,9 +139,9 @@ def test_a_firehose_object_written_late_into_an_earlier_hour_is_still_loaded(
     first = list(SyntheticShop(seed=34, bot_share=0).events(200, ten, timedelta(minutes=50)))
     write_objects(s3, bucket, first)
     run_etl(now=ten + timedelta(hours=1, minutes=5))
-    conn = warehouse.connect(warehouse_db.etl_url)
+    conn = bookkeeping.connect(warehouse_db.etl_url)
     try:
-        watermark = warehouse.read_watermark(conn)
+        watermark = bookkeeping.read_watermark(conn)
     finally:
         conn.close()
     assert watermark == ten + timedelta(hours=1)

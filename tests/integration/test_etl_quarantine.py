@@ -14,8 +14,9 @@ import boto3
 import orjson
 import pytest
 
-from clickstream.etl import handler, raw_store, records, status, warehouse
+from clickstream.etl import bookkeeping, dependencies, handler, loader, raw_store, records, status
 from clickstream.etl.config import EtlSettings
+from clickstream.local.scheduler import FakeLambdaContext
 from clickstream.simulation.raw import SyntheticShop, encode_object, partition_key
 
 HOUR = datetime(2026, 11, 20, 8, tzinfo=UTC)
@@ -77,9 +78,9 @@ def test_an_object_that_keeps_failing_is_quarantined_after_n_attempts_and_blocks
         s3.put_object(Bucket=bucket, Key=partition_key(hour, "1-good"), Body=encode_object(good))
         expected_counts.append(len(good) + (expected_counts[-1] if expected_counts else 0))
         now = hour + timedelta(hours=1, minutes=1)
-        deps = handler.build_dependencies(settings, s3=s3)
+        deps = dependencies.build_dependencies(settings, s3=s3)
         deps.now = lambda now=now: now
-        summaries.append(handler.loader.run_etl(handler.loader.RunRequest(), deps))
+        summaries.append(loader.run_etl(loader.RunRequest(), deps))
         loaded_counts.append(warehouse_db.scalar("select count(*) from fact_events"))
         if attempt < 2:
             # Then until the limit: retried, counted, the good objects load, the
@@ -91,7 +92,7 @@ def test_an_object_that_keeps_failing_is_quarantined_after_n_attempts_and_blocks
                 "select attempts, last_error from etl_object_attempts where object_key = %s",
                 (bad_key,),
             ) == [(attempt + 1, "RuntimeError: injected persistent failure")]
-            conn = warehouse.connect(warehouse_db.etl_url)
+            conn = bookkeeping.connect(warehouse_db.etl_url)
             try:
                 report = status.status_report(s3, bucket, conn, now, grace_hours=2)
             finally:
@@ -121,7 +122,7 @@ def test_an_object_that_keeps_failing_is_quarantined_after_n_attempts_and_blocks
     poison(second_key, monkeypatch)
     monkeypatch.setenv("ETL_MAX_OBJECT_ATTEMPTS", "1")
     capsys.readouterr()
-    result = handler.lambda_handler({"source": "schedule"}, None)
+    result = handler.lambda_handler({"source": "schedule"}, FakeLambdaContext())
     assert result["objects_quarantined"] == 1
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
     assert any(m.get("QuarantinedObjects") == [1.0] or m.get("QuarantinedObjects") == 1.0

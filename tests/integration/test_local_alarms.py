@@ -26,7 +26,9 @@ import boto3
 import pytest
 
 from clickstream.envfile import read_env_file, read_notifications
-from clickstream.etl.handler import execute, metrics
+from clickstream.etl.batch import run_batch
+from clickstream.etl.handler import request_from_event
+from clickstream.etl.run_metrics import metrics
 from clickstream.local.alarms import (
     ALARM_PREFIX,
     AlarmEvaluator,
@@ -231,7 +233,7 @@ def test_freshness_alarms_when_no_load_happens_and_recovers_after_a_load(
     write_objects(s3, bucket, SyntheticShop(seed=1212).events(40, start, timedelta(minutes=20)))
     forwarder = EmfForwarder(sys.stdout, cloudwatch)
     monkeypatch.setattr(sys, "stdout", forwarder)
-    summary = execute({"source": "schedule"}, settings=etl_settings)
+    summary = run_batch(etl_settings, request_from_event({"source": "schedule"}))
     metrics.flush_metrics()
     monkeypatch.setattr(sys, "stdout", forwarder.stream)
     assert summary["status"] == "succeeded" and summary["rows_inserted"] >= 40

@@ -21,7 +21,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from clickstream.etl import compact, warehouse
+from clickstream.etl import bookkeeping, compact
 from clickstream.etl.roles import ETL_ROLE, OWNER_ROLE, READER_ROLE, grant_schema_usage
 from clickstream.local.api_gateway import LambdaContext
 from clickstream.simulation.client import build_visit
@@ -134,7 +134,7 @@ def test_the_warehouse_is_rebuilt_from_raw_into_an_empty_database_identically(
     accepted = ingest_history(monkeypatch, bucket, hours, visits_per_hour=8)
     assert accepted > 50
     assert run_etl().status == "succeeded"
-    conn = warehouse.connect(warehouse_db.owner_url)
+    conn = bookkeeping.connect(warehouse_db.owner_url)
     try:
         merged = compact.compact_hour(s3, bucket, conn, hours[1])
     finally:

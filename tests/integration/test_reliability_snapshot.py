@@ -13,7 +13,8 @@ import psycopg2
 import pytest
 
 from clickstream.etl import reliability
-from clickstream.etl.handler import execute
+from clickstream.etl.batch import run_batch
+from clickstream.etl.loader import RunRequest
 from clickstream.etl.reliability import ReliabilitySettings
 from clickstream.local.settings import LOOPBACK, free_port
 from clickstream.simulation.raw import SyntheticShop, write_objects
@@ -79,7 +80,7 @@ def test_a_run_records_dlq_depth_and_cloudwatch_figures(
     settings, sqs, dlq = ingest_side
     load_some(raw_bucket)
 
-    summary = execute({"source": "schedule"}, settings=etl_settings, health=settings)
+    summary = run_batch(etl_settings, RunRequest(trigger="schedule"), health=settings)
 
     row = warehouse_db.query(
         "select dlq_depth, dlq_in_flight, parking_depth, ingest_invocations, ingest_errors,"
@@ -123,7 +124,7 @@ def test_unreachable_cloudwatch_and_sqs_never_fail_the_run(
     )
     load_some(raw_bucket)
 
-    summary = execute({"source": "schedule"}, settings=etl_settings, health=settings)
+    summary = run_batch(etl_settings, RunRequest(trigger="schedule"), health=settings)
 
     assert summary["status"] == "succeeded" and summary["rows_inserted"] > 0
     row = warehouse_db.query(
@@ -158,7 +159,7 @@ def test_without_configuration_no_aws_call_is_made_and_the_gap_is_stated(
 
     monkeypatch.setattr(reliability, "aws_client", refuse)
     load_some(raw_bucket)
-    summary = execute({"source": "schedule"}, settings=etl_settings, health=ReliabilitySettings())
+    summary = run_batch(etl_settings, RunRequest(trigger="schedule"), health=ReliabilitySettings())
     note = warehouse_db.scalar(
         "select sqs_error from etl_reliability_snapshots where run_id = %s", (summary["run_id"],)
     )
@@ -193,7 +194,7 @@ def test_a_run_records_the_alarm_states_and_the_dashboard_lists_alarm_first(
         ingest_function_name=FUNCTION, alarm_name_prefix=prefix,
     )  # fmt: skip
 
-    summary = execute({"source": "schedule"}, settings=etl_settings, health=health)
+    summary = run_batch(etl_settings, RunRequest(trigger="schedule"), health=health)
 
     rows = warehouse_db.query(
         "select alarm_name, state, reason, state_updated_at is not null from etl_alarm_states"

@@ -11,7 +11,8 @@ import pytest
 
 from clickstream.etl import migrations
 from clickstream.etl.config import ConfigError, EtlSettings
-from clickstream.etl.handler import parse_hour, request_from_event
+from clickstream.etl.handler import request_from_event
+from clickstream.etl.hours import parse_hour
 from clickstream.etl.loader import RunSummary
 from clickstream.local.scheduler import scheduled_event
 from clickstream.observability import SPARSE_METRICS, add_count_when_nonzero, get_metrics
@@ -141,23 +142,23 @@ def test_which_s3_errors_fail_the_run_instead_of_counting_against_the_object(
 
     from botocore.exceptions import ClientError
 
-    from clickstream.etl import warehouse
+    from clickstream.etl import object_load
 
     error = ClientError(
         {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
         "GetObject",
     )
-    assert warehouse._is_transient(error, SimpleNamespace(closed=0)) is transient
-    assert warehouse._is_transient(RuntimeError("bug"), SimpleNamespace(closed=0)) is False
+    assert object_load.is_transient(error, SimpleNamespace(closed=0)) is transient
+    assert object_load.is_transient(RuntimeError("bug"), SimpleNamespace(closed=0)) is False
 
 
 def flushed_emf(summary: Any, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    from clickstream.etl import handler
+    from clickstream.etl import run_metrics
 
-    handler.metrics.clear_metrics()
+    run_metrics.metrics.clear_metrics()
     capsys.readouterr()
-    handler.emit_metrics(summary)
-    handler.metrics.flush_metrics()
+    run_metrics.emit_metrics(summary)
+    run_metrics.metrics.flush_metrics()
     [emf] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     return dict(emf)
 

@@ -35,7 +35,7 @@ RAW_BUCKET_NAME_PATTERN = r"^[a-z0-9-]{3,20}-(prod|dev|staging|local)-raw(-[0-9]
 # Lambda entry points, as Terraform's `handler` argument spells them.
 INGEST_HANDLER = "clickstream.ingest.handler.lambda_handler"
 ETL_HANDLER = "clickstream.etl.handler.lambda_handler"
-COMPACT_HANDLER = "clickstream.etl.compact.lambda_handler"
+COMPACT_HANDLER = "clickstream.etl.compact_handler.lambda_handler"
 
 # Environment variables each function reads. *_PARAM names an SSM SecureString
 # parameter (production); the plain variable holds the value itself (local stack).

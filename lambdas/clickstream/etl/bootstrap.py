@@ -25,7 +25,7 @@ PASSWORD_ENV = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bootstrap", help="create or update the warehouse roles, database and grants (superuser)"
     )

@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from psycopg2.extensions import connection, cursor
+
 from clickstream.observability import get_logger
 
 logger = get_logger("business-alerts")
@@ -85,13 +87,13 @@ where event_at >= %s and event_at < %s
 """
 
 
-def _window(cur: Any, start: datetime, end: datetime) -> tuple[int, int, Decimal]:
+def _window(cur: cursor, start: datetime, end: datetime) -> tuple[int, int, Decimal]:
     cur.execute(WINDOW_SQL, (start, end))
     sessions, buyers, revenue = cur.fetchone()
     return int(sessions), int(buyers), Decimal(revenue)
 
 
-def evaluate(conn: Any, now: datetime, settings: BusinessAlertSettings) -> list[Finding]:
+def evaluate(conn: connection, now: datetime, settings: BusinessAlertSettings) -> list[Finding]:
     findings = []
     week = timedelta(days=7)
     with conn.cursor() as cur:
@@ -165,7 +167,7 @@ def _change(now: float, before: float) -> str:
 
 
 def check_and_publish(
-    conn: Any,
+    conn: connection,
     now: datetime,
     settings: BusinessAlertSettings,
     publish: Callable[[str, str], None],
@@ -219,7 +221,7 @@ def sns_publisher(topic_arn: str | None) -> Callable[[str, str], None]:
     return publish
 
 
-def after_run(connect: Callable[[], Any], topic_arn: str | None) -> list[dict[str, Any]]:
+def after_run(connect: Callable[[], connection], topic_arn: str | None) -> list[dict[str, Any]]:
     """What the ETL calls after a successful run; never raises."""
     try:
         settings = BusinessAlertSettings.from_env()

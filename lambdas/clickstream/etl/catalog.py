@@ -20,6 +20,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from psycopg2.extensions import connection
+
 PRODUCT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:/-]{1,64}$")  # as the event contract's
 MAX_NAME_CHARS = 256
 MAX_CATEGORY_CHARS = 128
@@ -200,7 +202,7 @@ from upserted
 """
 
 
-def load_catalog(conn: Any, products: list[CatalogProduct]) -> CatalogLoad:
+def load_catalog(conn: connection, products: list[CatalogProduct]) -> CatalogLoad:
     """Upsert the products into dim_product in one transaction."""
     try:
         with conn.cursor() as cur:
@@ -222,17 +224,17 @@ def load_catalog(conn: Any, products: list[CatalogProduct]) -> CatalogLoad:
 
 
 def load_file(database_url: str, path: Path) -> CatalogLoad:
-    from clickstream.etl import warehouse
+    from clickstream.etl import bookkeeping
 
     products = parse_catalog(path)
-    conn = warehouse.connect(database_url, application_name="clickstream-catalog")
+    conn = bookkeeping.connect(database_url, application_name="clickstream-catalog")
     try:
         return load_catalog(conn, products)
     finally:
         conn.close()
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     catalog = subparsers.add_parser("catalog", help="the product catalogue (dim_product)")
     actions = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
     load = actions.add_parser(
@@ -247,9 +249,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _load(args: argparse.Namespace) -> int:
+    from clickstream.etl.bookkeeping import WarehouseUnavailable
     from clickstream.etl.commands import _environment
     from clickstream.etl.config import ConfigError, _ssm_secret
-    from clickstream.etl.warehouse import WarehouseUnavailable
 
     env = _environment(args.state_dir)
     try:

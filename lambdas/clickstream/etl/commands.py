@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from clickstream.etl import compact, loader, migrations, status, warehouse
+from clickstream.etl import bookkeeping, compact, loader, migrations, status
+from clickstream.etl.batch import run_batch
 from clickstream.etl.config import ConfigError, EtlSettings
-from clickstream.etl.handler import execute, parse_hour
+from clickstream.etl.hours import parse_hour
 
 DEFAULT_STATE_DIR = Path(".local")
 
@@ -62,7 +63,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help="overrides DATABASE_URL")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     migrate = subparsers.add_parser("migrate", help="apply the pending sql/migrations")
     _add_common(migrate)
     migrate.add_argument("--down", type=int, default=0, metavar="N", help="revert N migrations")
@@ -133,7 +134,7 @@ def _migrate(args: argparse.Namespace) -> int:
     if not url:
         print("error: set DATABASE_URL or pass --database-url")
         return 2
-    conn = warehouse.connect(url, application_name="clickstream-migrate")
+    conn = bookkeeping.connect(url, application_name="clickstream-migrate")
     try:
         if args.down:
             _print({"reverted": migrations.migrate_down(conn, args.down)})
@@ -149,7 +150,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _execute(
     args: argparse.Namespace,
-    event: dict[str, Any],
+    request: Callable[[], loader.RunRequest],
     progress: Callable[[str], None] | None = None,
 ) -> int:
     from clickstream.etl.reliability import ReliabilitySettings
@@ -157,7 +158,7 @@ def _execute(
     try:
         settings = _settings(args)
         health = ReliabilitySettings.from_env(_environment(args.state_dir))
-        _print(execute(event, settings=settings, health=health, progress=progress))
+        _print(run_batch(settings, request(), health=health, progress=progress))
     except (ConfigError, ValueError) as error:
         print(f"error: {error}")
         return 2
@@ -169,7 +170,9 @@ def _execute(
 
 
 def _etl_run(args: argparse.Namespace) -> int:
-    return _execute(args, {"mode": "drain" if args.drain else "run", "trigger": "cli"})
+    return _execute(
+        args, lambda: loader.RunRequest(mode="drain" if args.drain else "run", trigger="cli")
+    )
 
 
 def _etl_backfill(args: argparse.Namespace) -> int:
@@ -180,7 +183,12 @@ def _etl_backfill(args: argparse.Namespace) -> int:
 
     return _execute(
         args,
-        {"mode": "backfill", "from": args.first, "to": args.last, "trigger": "cli"},
+        lambda: loader.RunRequest(
+            mode="backfill",
+            trigger="cli",
+            first_hour=parse_hour(args.first),
+            last_hour=parse_hour(args.last),
+        ),
         progress,
     )
 
@@ -196,7 +204,7 @@ def _compact(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as error:
         print(f"error: {error}")
         return 2
-    conn = warehouse.connect(
+    conn = bookkeeping.connect(
         settings.resolve_database_url(), application_name="clickstream-compact"
     )
     try:
@@ -238,7 +246,7 @@ def _rebuild(args: argparse.Namespace) -> int:
         ConfigError,
         ValueError,
         rebuild.RebuildRefused,
-        warehouse.WarehouseUnavailable,
+        bookkeeping.WarehouseUnavailable,
     ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -285,10 +293,10 @@ def _status(args: argparse.Namespace) -> int:
         objective = ReliabilitySettings.from_env(
             _environment(args.state_dir)
         ).freshness_objective_minutes
-        conn = warehouse.connect(
+        conn = bookkeeping.connect(
             settings.resolve_database_url(), application_name="clickstream-status"
         )
-    except (ConfigError, warehouse.WarehouseUnavailable) as error:
+    except (ConfigError, bookkeeping.WarehouseUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         print(f"freshness   UNKNOWN: {error}")
         return status.EXIT_UNKNOWN

@@ -15,10 +15,10 @@ sources whose manifest row has no deleted_at yet, which the next compaction of t
 hour deletes. At no point can an event be loaded twice or lost: a source is deleted
 only after the commit that says its events are in the merged object.
 
-The scheduled Lambda compacts every closed hour (older than the ETL's grace window,
-at most COMPACT_LOOKBACK_DAYS back) that still has at least two loaded small objects
-or leftovers to clean, oldest first, at most COMPACT_MAX_HOURS per invocation and
-within the Lambda's remaining time. It reads the ETL Lambda's settings (EtlSettings).
+The scheduled Lambda (compact_handler.py) compacts every closed hour (older than the
+ETL's grace window, at most COMPACT_LOOKBACK_DAYS back) that still has at least two
+loaded small objects or leftovers to clean, oldest first, at most COMPACT_MAX_HOURS per
+invocation and within the Lambda's remaining time. It reads the ETL Lambda's settings (EtlSettings).
 """
 
 from __future__ import annotations
@@ -29,17 +29,17 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
+from psycopg2.extensions import connection
 
 from clickstream.contract.layout import (
     COMPACTED_OBJECT_PREFIX,
     RAW_OBJECT_PREFIX,
     RAW_OBJECT_SUFFIX,
 )
-from clickstream.etl import raw_store, warehouse
+from clickstream.etl import locks, raw_store, sql_files
 from clickstream.etl.config import EtlSettings
 from clickstream.observability import get_logger
 
@@ -47,7 +47,6 @@ logger = get_logger("compact")
 
 TARGET_BYTES = 64 * 1024 * 1024
 SPOOL_BYTES = 16 * 1024 * 1024
-COMPACT_LOCK_NAMESPACE = 7243
 DELETE_ATTEMPTS = 3
 DELETE_RETRY_SECONDS = 0.5
 # Stop starting hours this long before Lambda would kill the function.
@@ -104,7 +103,7 @@ def _basename(key: str) -> str:
     return key.rsplit("/", 1)[-1]
 
 
-def _manifest_rows(conn: Any, hour: datetime) -> dict[str, tuple[str, int]]:
+def _manifest_rows(conn: connection, hour: datetime) -> dict[str, tuple[str, int]]:
     with conn.cursor() as cur:
         cur.execute(
             "select object_key, status, records_total from etl_manifest where partition_hour = %s",
@@ -151,7 +150,7 @@ def _delete_keys(
     return deleted
 
 
-def _mark_deleted(conn: Any, keys: list[str]) -> None:
+def _mark_deleted(conn: connection, keys: list[str]) -> None:
     if not keys:
         return
     with conn.cursor() as cur:
@@ -171,7 +170,9 @@ def _abort_uploads(s3: Any, bucket: str, hour: datetime, keys: set[str]) -> None
             s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
 
 
-def _recover(s3: Any, bucket: str, conn: Any, hour: datetime, summary: CompactionSummary) -> None:
+def _recover(
+    s3: Any, bucket: str, conn: connection, hour: datetime, summary: CompactionSummary
+) -> None:
     """Discard what an earlier compaction of the hour left half done (its own abandoned
     merged objects) and delete sources that are merged but still in S3."""
     rows = _manifest_rows(conn, hour)
@@ -219,7 +220,7 @@ def _chunks(
 
 
 def _merge_chunk(
-    s3: Any, bucket: str, conn: Any, hour: datetime, chunk: list[raw_store.RawObject],
+    s3: Any, bucket: str, conn: connection, hour: datetime, chunk: list[raw_store.RawObject],
     expected_records: int,
 ) -> tuple[str, int]:  # fmt: skip
     key = (
@@ -276,14 +277,12 @@ def _merge_chunk(
 
 
 def compact_hour(
-    s3: Any, bucket: str, conn: Any, hour: datetime, target_bytes: int = TARGET_BYTES
+    s3: Any, bucket: str, conn: connection, hour: datetime, target_bytes: int = TARGET_BYTES
 ) -> CompactionSummary:
     hour = raw_store.floor_hour(hour)
     summary = CompactionSummary(hour=hour.isoformat())
-    lock_key = int(hour.timestamp() // 3600)
     with conn.cursor() as cur:
-        cur.execute("select pg_try_advisory_lock(%s, %s)", (COMPACT_LOCK_NAMESPACE, lock_key))
-        locked = cur.fetchone()[0]
+        locked = locks.try_compact_lock(cur, hour)
     conn.commit()
     if not locked:
         summary.skipped_reason = "another compaction of this hour is running"
@@ -310,7 +309,7 @@ def compact_hour(
             summary.skipped_reason = "fewer than two loaded raw objects to merge"
     finally:
         with conn.cursor() as cur:
-            cur.execute("select pg_advisory_unlock(%s, %s)", (COMPACT_LOCK_NAMESPACE, lock_key))
+            locks.unlock_compact(cur, hour)
         conn.commit()
     logger.info("compaction finished", **summary.as_dict())
     return summary
@@ -321,20 +320,8 @@ def default_hour(now: datetime, grace_hours: int) -> datetime:
     return raw_store.floor_hour(now) - timedelta(hours=grace_hours + 1)
 
 
-HOURS_TO_COMPACT_SQL = """
-select partition_hour
-from etl_manifest
-where partition_hour between %(first)s and %(last)s
-group by partition_hour
-having count(*) filter (where status = 'loaded' and object_key like %(raw_pattern)s) >= 2
-    or count(*) filter (where status = 'compacting') > 0
-    or count(*) filter (where status = 'compacted' and deleted_at is null) > 0
-order by partition_hour
-"""
-
-
 def hours_to_compact(
-    conn: Any, now: datetime, grace_hours: int, lookback_days: int
+    conn: connection, now: datetime, grace_hours: int, lookback_days: int
 ) -> list[datetime]:
     """Closed hours (older than the grace window, so no ETL run lists them any more)
     that still have two or more loaded small objects, or leftovers to clean; oldest first."""
@@ -342,7 +329,7 @@ def hours_to_compact(
     first = last - timedelta(days=lookback_days)
     with conn.cursor() as cur:
         cur.execute(
-            HOURS_TO_COMPACT_SQL,
+            sql_files.load("hours_to_compact"),
             {"first": first, "last": last, "raw_pattern": f"%/{RAW_OBJECT_PREFIX}%"},
         )
         hours = [row[0] for row in cur.fetchall()]
@@ -353,7 +340,7 @@ def hours_to_compact(
 def compact_closed_hours(
     s3: Any,
     bucket: str,
-    conn: Any,
+    conn: connection,
     now: datetime,
     settings: EtlSettings,
     time_left: Callable[[], float] | None = None,
@@ -380,54 +367,3 @@ def compact_closed_hours(
     else:
         run.hours_pending = len(hours) - len(todo)
     return run
-
-
-class CompactionFailed(RuntimeError):
-    """Some hours failed or some sources could not be deleted; the message says which."""
-
-
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The scheduled event (no input needed) compacts every closed hour that needs it;
-    {"hour": "2026-11-28T13"} compacts that hour only. Raises CompactionFailed after an
-    SNS alert when an hour failed or S3 refused to delete sources, so the invocation
-    counts as an error (its alarm) and the next one retries."""
-    from clickstream.etl.handler import parse_hour, publish_alert
-
-    settings = EtlSettings.from_env()
-    event = event if isinstance(event, dict) else {}
-    hour_text = event.get("hour")
-    conn = warehouse.connect(
-        settings.resolve_database_url(), application_name="clickstream-compact"
-    )
-    s3 = boto3.client("s3")
-    try:
-        if hour_text:
-            single = compact_hour(
-                s3,
-                settings.raw_bucket,
-                conn,
-                parse_hour(str(hour_text)),
-                settings.compact_target_mb * 1024 * 1024,
-            )
-            run = CompactionRun(hours=[single])
-        else:
-            remaining = getattr(context, "get_remaining_time_in_millis", None)
-            run = compact_closed_hours(
-                s3,
-                settings.raw_bucket,
-                conn,
-                datetime.now(UTC),
-                settings,
-                (lambda: remaining() / 1000.0) if remaining is not None else None,
-            )
-    finally:
-        conn.close()
-    result = run.as_dict()
-    logger.info("compaction run finished", **{k: v for k, v in result.items() if k != "hours"})
-    if run.errors or run.delete_errors:
-        publish_alert(settings.sns_topic_arn, "clickstream compaction needs attention", result)
-        raise CompactionFailed(
-            f"{len(run.errors)} hours failed, {run.delete_errors} objects S3 did not delete;"
-            " the next run retries them"
-        )
-    return result

@@ -19,7 +19,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from clickstream.etl import raw_store, sessions, warehouse
+from psycopg2.extensions import connection
+
+from clickstream.etl import bookkeeping, locks, object_load, raw_store, sessions
+from clickstream.etl.duplicate_filter import DuplicateFilter
+from clickstream.etl.load_models import ObjectOutcome
 from clickstream.etl.raw_store import RawObject
 from clickstream.etl.records import DEFAULT_WINDOW, TimeWindow
 from clickstream.observability import get_logger
@@ -103,12 +107,12 @@ class EtlDependencies:
 
     s3: Any
     bucket: str
-    connect: Callable[[], Any]
+    connect: Callable[[], connection]
     grace_hours: int
     time_budget_seconds: float
     group_max_rows: int = GROUP_MAX_ROWS
     window: TimeWindow = DEFAULT_WINDOW
-    max_object_attempts: int = warehouse.DEFAULT_MAX_OBJECT_ATTEMPTS
+    max_object_attempts: int = object_load.DEFAULT_MAX_OBJECT_ATTEMPTS
     now: Callable[[], datetime] = field(default_factory=lambda: lambda: datetime.now(UTC))
     # Where a run started by hand (the CLI) reports how far it got; nowhere by default.
     progress: Callable[[str], None] | None = None
@@ -119,30 +123,35 @@ def run_etl(request: RunRequest, deps: EtlDependencies) -> RunSummary:
     deadline = time.monotonic() + deps.time_budget_seconds
     try:
         conn = deps.connect()
-    except warehouse.WarehouseUnavailable as error:
+    except bookkeeping.WarehouseUnavailable as error:
         _fail(summary, str(error))
         _unrecorded_failures.append(_row(summary))
         raise EtlRunFailed(str(error), summary) from error
     try:
         return _run_with_connection(request, deps, conn, summary, deadline)
     finally:
+        locks.release_session_locks(conn)
         conn.close()
 
 
 def _run_with_connection(
-    request: RunRequest, deps: EtlDependencies, conn: Any, summary: RunSummary, deadline: float
+    request: RunRequest,
+    deps: EtlDependencies,
+    conn: connection,
+    summary: RunSummary,
+    deadline: float,
 ) -> RunSummary:
     _record_earlier_failures(conn)
-    if not warehouse.try_run_lock(conn, shared=request.mode == "drain"):
+    if not locks.try_run_lock(conn, shared=request.mode == "drain"):
         summary.status = "skipped"
         summary.ended_at = datetime.now(UTC)
         summary.error = "another ETL run holds the lock; this firing did nothing"
-        warehouse.record_run(conn, _row(summary))
+        bookkeeping.record_run(conn, _row(summary))
         logger.info("etl run skipped", reason=summary.error, run_id=summary.run_id)
         return summary
-    warehouse.start_run(conn, uuid.UUID(summary.run_id), request.trigger)
+    bookkeeping.start_run(conn, uuid.UUID(summary.run_id), request.trigger)
     try:
-        abandoned = warehouse.abandon_dead_runs(conn, uuid.UUID(summary.run_id))
+        abandoned = bookkeeping.abandon_dead_runs(conn, uuid.UUID(summary.run_id))
         if abandoned:
             logger.warning("earlier runs were abandoned", runs=abandoned)
         _load_everything(request, deps, conn, summary, deadline)
@@ -150,18 +159,22 @@ def _run_with_connection(
         conn.rollback()
         _fail(summary, _describe(error))
         try:
-            warehouse.record_run(conn, _row(summary))
+            bookkeeping.record_run(conn, _row(summary))
         except Exception:
             _unrecorded_failures.append(_row(summary))
         logger.exception("etl run failed", run_id=summary.run_id, error=summary.error)
         raise EtlRunFailed(summary.error or "etl run failed", summary) from error
-    warehouse.record_run(conn, _row(summary))
+    bookkeeping.record_run(conn, _row(summary))
     logger.info("etl run finished", **_log_fields(summary))
     return summary
 
 
 def _load_everything(
-    request: RunRequest, deps: EtlDependencies, conn: Any, summary: RunSummary, deadline: float
+    request: RunRequest,
+    deps: EtlDependencies,
+    conn: connection,
+    summary: RunSummary,
+    deadline: float,
 ) -> None:
     now = deps.now()
     current_hour = raw_store.floor_hour(now)
@@ -189,67 +202,89 @@ def _load_everything(
     # that kills every run loading it: count each attempt before loading (committed on a
     # second connection) and commit object by object, so such an object is quarantined
     # after ETL_MAX_OBJECT_ATTEMPTS deaths while the others load.
-    careful = warehouse.last_run_died(conn, run_id)
+    careful = bookkeeping.last_run_died(conn, run_id)
     side = deps.connect() if careful else None
     if careful:
         logger.warning("the last run died: loading object by object, counting attempts")
+    # Not in careful mode: there every object commits alone and must not overlap.
+    duplicates = DuplicateFilter(deps.connect)
+    prefetch = None if careful else object_load.Prefetch(_opener(deps), deps.window, duplicates)
+    rebuild = None if careful else sessions.BackgroundRebuild(deps.connect)
     try:
-        _load_groups(deps, conn, summary, pending, handled, keep_going, run_id, side)
+        _load_groups(
+            deps, conn, summary, pending, handled, keep_going, run_id, side, prefetch, rebuild
+        )
     finally:
         if side is not None:
             side.close()
+        if prefetch is not None:
+            prefetch.close()
+        if rebuild is not None:
+            rebuild.close()
+            summary.sessions_rebuilt += rebuild.rebuilt
+        duplicates.close()
+    if duplicates.probes:
+        logger.info(
+            "stored event ids pre-filtered", probes=duplicates.probes, dropped=duplicates.dropped
+        )
     # The watermark may only pass objects recorded in the manifest: one that failed, or
     # that a parallel drain claimed and may still roll back, holds it at its hour.
-    recorded = warehouse.manifest_keys(conn, sorted({obj.partition_hour for obj in pending}))
+    recorded = bookkeeping.manifest_keys(conn, sorted({obj.partition_hour for obj in pending}))
     left = [obj for obj in pending if obj.key not in recorded]
     summary.objects_pending = len(left)
     if deps.progress is not None:
         deps.progress("rebuilding sessions and aggregates")
     finished = sessions.finish(conn)
-    summary.sessions_rebuilt = finished.sessions_rebuilt
-    summary.newest_event_at = warehouse.newest_received_at(conn)
+    summary.sessions_rebuilt += finished.sessions_rebuilt
+    summary.newest_event_at = bookkeeping.newest_received_at(conn)
     if summary.newest_event_at is not None:
         summary.lag_seconds = round((deps.now() - summary.newest_event_at).total_seconds(), 3)
     if request.mode != "backfill" and not left:
-        warehouse.advance_watermark(conn, current_hour)
+        bookkeeping.advance_watermark(conn, current_hour)
     elif request.mode != "backfill":
-        warehouse.advance_watermark(conn, min(obj.partition_hour for obj in left))
+        bookkeeping.advance_watermark(conn, min(obj.partition_hour for obj in left))
     summary.status = "partial" if summary.objects_pending else "succeeded"
     summary.ended_at = datetime.now(UTC)
 
 
 def _load_groups(
     deps: EtlDependencies,
-    conn: Any,
+    conn: connection,
     summary: RunSummary,
     pending: list[RawObject],
     handled: set[str],
     keep_going: Callable[[int], bool],
     run_id: uuid.UUID,
-    side: Any,
+    side: connection | None,
+    prefetch: object_load.Prefetch | None = None,
+    rebuild: sessions.BackgroundRebuild | None = None,
 ) -> None:
     """Load groups until nothing is left or the budget is spent; with `side` (careful
-    mode) one object per group, its attempt counted first on `side`."""
+    mode) one object per group, its attempt counted first on `side`. With `prefetch`
+    the next object is fetched and parsed while the current one loads; with `rebuild`
+    the sessions of a committed group are rebuilt while the next group loads."""
     while True:
         remaining = [obj for obj in pending if obj.key not in handled]
         if not remaining or not keep_going(0):
             break
         objects: Iterator[RawObject]
+        upcoming: Callable[[], RawObject | None] | None = None
         if side is None:
-            objects = _tracking(iter(remaining), handled)
+            objects = tracked = _Tracking(remaining, handled)
+            upcoming = tracked.peek
         else:
             obj = remaining[0]
             handled.add(obj.key)
-            attempts = warehouse.begin_attempt(side, obj, run_id)
+            attempts = bookkeeping.begin_attempt(side, obj, run_id)
             if attempts == 0:
                 continue  # recorded meanwhile by a parallel drain
             if attempts > deps.max_object_attempts:
                 _note_quarantine(
-                    summary, warehouse.quarantine_failed_object(conn, obj, run_id, attempts - 1)
+                    summary, bookkeeping.quarantine_failed_object(conn, obj, run_id, attempts - 1)
                 )
                 continue
             objects = iter([obj])
-        group = warehouse.load_group(
+        group = object_load.load_group(
             conn,
             objects,
             _opener(deps),
@@ -259,9 +294,13 @@ def _load_groups(
             window=deps.window,
             max_attempts=deps.max_object_attempts,
             attempt_counted=side is not None,
+            prefetch=prefetch,
+            upcoming=upcoming,
         )
+        if rebuild is not None and group.loaded and any(o.key not in handled for o in pending):
+            rebuild.kick()
         if side is not None and group.skipped_claimed:
-            warehouse.undo_attempt(side, obj)
+            bookkeeping.undo_attempt(side, obj)
         for outcome in group.loaded:
             summary.objects_loaded += 1
             summary.rows_inserted += outcome.rows_inserted
@@ -296,19 +335,36 @@ def raw_store_hour(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H")
 
 
-def _note_quarantine(summary: RunSummary, outcome: warehouse.ObjectOutcome) -> None:
+def _note_quarantine(summary: RunSummary, outcome: ObjectOutcome) -> None:
     summary.objects_quarantined += 1
     summary.quarantined.append({"key": outcome.obj.key, "reason": outcome.quarantine_reason or ""})
     logger.error("object quarantined", key=outcome.obj.key, reason=outcome.quarantine_reason)
 
 
-def _tracking(objects: Iterator[RawObject], handled: set[str]) -> Iterator[RawObject]:
-    # An object counts as handled by this run once a group asked for it (loaded,
-    # quarantined, failed, or claimed by a parallel drain), so no run tries it twice;
-    # whether the watermark may pass it is decided from the manifest alone.
-    for obj in objects:
-        handled.add(obj.key)
-        yield obj
+class _Tracking:
+    """The objects a group may pull. An object counts as handled by this run once a
+    group pulled it (loaded, quarantined, failed, or claimed by a parallel drain), so no
+    run tries it twice; whether the watermark may pass it is decided from the manifest
+    alone. `peek` shows the next one without handling it (for the prefetch)."""
+
+    def __init__(self, objects: list[RawObject], handled: set[str]) -> None:
+        self._objects = objects
+        self._next = 0
+        self._handled = handled
+
+    def __iter__(self) -> _Tracking:
+        return self
+
+    def __next__(self) -> RawObject:
+        if self._next >= len(self._objects):
+            raise StopIteration
+        obj = self._objects[self._next]
+        self._next += 1
+        self._handled.add(obj.key)
+        return obj
+
+    def peek(self) -> RawObject | None:
+        return self._objects[self._next] if self._next < len(self._objects) else None
 
 
 def _opener(deps: EtlDependencies) -> Callable[[RawObject], Iterator[bytes]]:
@@ -319,12 +375,12 @@ def _opener(deps: EtlDependencies) -> Callable[[RawObject], Iterator[bytes]]:
 
 
 def _hours_to_scan(
-    request: RunRequest, deps: EtlDependencies, conn: Any, current_hour: datetime
+    request: RunRequest, deps: EtlDependencies, conn: connection, current_hour: datetime
 ) -> list[datetime]:
     if request.mode == "backfill":
         assert request.first_hour is not None and request.last_hour is not None
         return raw_store.hours_between(request.first_hour, request.last_hour)
-    watermark = warehouse.read_watermark(conn)
+    watermark = bookkeeping.read_watermark(conn)
     if watermark is None:
         earliest = raw_store.earliest_partition(deps.s3, deps.bucket)
         if earliest is None:
@@ -335,10 +391,12 @@ def _hours_to_scan(
     return raw_store.hours_between(first, current_hour)
 
 
-def _unloaded_objects(deps: EtlDependencies, conn: Any, hours: list[datetime]) -> list[RawObject]:
+def _unloaded_objects(
+    deps: EtlDependencies, conn: connection, hours: list[datetime]
+) -> list[RawObject]:
     if not hours:
         return []
-    known = warehouse.manifest_keys(conn, hours)
+    known = bookkeeping.manifest_keys(conn, hours)
     objects = []
     for hour in hours:
         objects += [
@@ -347,9 +405,9 @@ def _unloaded_objects(deps: EtlDependencies, conn: Any, hours: list[datetime]) -
     return objects
 
 
-def _record_earlier_failures(conn: Any) -> None:
+def _record_earlier_failures(conn: connection) -> None:
     while _unrecorded_failures:
-        warehouse.record_run(conn, _unrecorded_failures[0])
+        bookkeeping.record_run(conn, _unrecorded_failures[0])
         _unrecorded_failures.pop(0)
 
 

@@ -12,13 +12,14 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from psycopg2.extensions import connection
+
+from clickstream.etl import locks
 from clickstream.observability import get_logger
 
 logger = get_logger("migrate")
 
-MIGRATE_LOCK_KEY = 7_240_001
 UP_MARKER = "-- migrate:up"
 DOWN_MARKER = "-- migrate:down"
 FILE_PATTERN = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9_]+)\.sql$")
@@ -69,7 +70,7 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
     return [parse_migration(path) for path in sorted(directory.glob("*.sql"))]
 
 
-def _ensure_table(conn: Any) -> None:
+def _ensure_table(conn: connection) -> None:
     with conn.cursor() as cur:
         cur.execute(
             "create table if not exists schema_migrations ("
@@ -79,19 +80,19 @@ def _ensure_table(conn: Any) -> None:
     conn.commit()
 
 
-def applied_versions(conn: Any) -> list[str]:
+def applied_versions(conn: connection) -> list[str]:
     _ensure_table(conn)
     with conn.cursor() as cur:
         cur.execute("select version from schema_migrations order by version")
         return [row[0] for row in cur.fetchall()]
 
 
-def migrate_up(conn: Any, directory: Path | None = None) -> list[str]:
+def migrate_up(conn: connection, directory: Path | None = None) -> list[str]:
     """Apply every pending migration in order; return the versions applied."""
     migrations = load_migrations(directory)
     conn.autocommit = False
     with conn.cursor() as cur:
-        cur.execute("select pg_advisory_lock(%s)", (MIGRATE_LOCK_KEY,))
+        locks.lock_migrations(cur)
     conn.commit()
     try:
         done = set(applied_versions(conn))
@@ -117,11 +118,11 @@ def migrate_up(conn: Any, directory: Path | None = None) -> list[str]:
         return applied
     finally:
         with conn.cursor() as cur:
-            cur.execute("select pg_advisory_unlock(%s)", (MIGRATE_LOCK_KEY,))
+            locks.unlock_migrations(cur)
         conn.commit()
 
 
-def migrate_down(conn: Any, steps: int = 1, directory: Path | None = None) -> list[str]:
+def migrate_down(conn: connection, steps: int = 1, directory: Path | None = None) -> list[str]:
     """Revert the newest `steps` applied migrations; return the versions reverted."""
     by_version = {m.version: m for m in load_migrations(directory)}
     conn.autocommit = False

@@ -18,9 +18,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from clickstream.etl import loader, migrations, raw_store, warehouse
+from psycopg2.extensions import connection
+
+from clickstream.etl import bookkeeping, loader, migrations, raw_store
 from clickstream.etl.config import EtlSettings
-from clickstream.etl.handler import build_dependencies
+from clickstream.etl.dependencies import build_dependencies
 
 HOURS_PER_STEP = 24
 MAX_RUNS_PER_STEP = 1000  # a run always makes progress; this only stops a runaway loop
@@ -30,7 +32,7 @@ class RebuildRefused(RuntimeError):
     """The target database is not empty, or the range is invalid."""
 
 
-def database_is_empty(conn: Any) -> bool:
+def database_is_empty(conn: connection) -> bool:
     with conn.cursor() as cur:
         cur.execute("select to_regclass('public.fact_events'), to_regclass('public.etl_manifest')")
         facts, manifest = cur.fetchone()
@@ -55,7 +57,7 @@ def rebuild(
 ) -> dict[str, Any]:
     if first > last:
         raise RebuildRefused("--from must not be after --to")
-    conn = warehouse.connect(database_url, application_name="clickstream-rebuild")
+    conn = bookkeeping.connect(database_url, application_name="clickstream-rebuild")
     try:
         if not database_is_empty(conn):
             raise RebuildRefused(

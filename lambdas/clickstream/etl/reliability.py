@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from psycopg2.extensions import connection
+
 from clickstream.observability import METRICS_NAMESPACE, get_logger
 
 logger = get_logger("etl-reliability")
@@ -325,7 +327,7 @@ on conflict (hour_at, metric, reason) do update set
 """
 
 
-def store_snapshot(conn: Any, run_id: str, snapshot: Snapshot, taken_at: datetime) -> bool:
+def store_snapshot(conn: connection, run_id: str, snapshot: Snapshot, taken_at: datetime) -> bool:
     """Write the snapshot (and the hourly figures); False when the run has no etl_runs row."""
     import json
 
@@ -377,7 +379,7 @@ def store_snapshot(conn: Any, run_id: str, snapshot: Snapshot, taken_at: datetim
 
 
 def record(
-    connect: Callable[[], Any],
+    connect: Callable[[], connection],
     run_id: str,
     settings: ReliabilitySettings,
     now: datetime | None = None,

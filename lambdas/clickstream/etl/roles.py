@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import psycopg2
 from psycopg2 import sql
+from psycopg2.extensions import cursor
 
 OWNER_ROLE = "clickstream_owner"
 ETL_ROLE = "clickstream_etl"
@@ -68,7 +69,7 @@ def scram_verifier_matches(verifier: str | None, password: str) -> bool:
     )
 
 
-def _ensure_role(cur: Any, role: str, password: str) -> None:
+def _ensure_role(cur: cursor, role: str, password: str) -> None:
     cur.execute("select 1 from pg_roles where rolname = %s", (role,))
     exists = cur.fetchone() is not None
     if exists:

@@ -12,14 +12,19 @@ and the SDK's summed engaged time, so a one-page session is not 0 seconds.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
 
-from clickstream.etl import aggregates
-from clickstream.etl.warehouse import FINISH_LOCK, LOCK_NAMESPACE
+from psycopg2.extensions import connection, cursor
+
+from clickstream.etl import aggregates, locks, sql_files
+from clickstream.observability import get_logger
+
+logger = get_logger("etl")
 
 INTERACTIONS = ("click", "search", "add_to_cart", "checkout", "purchase")
-_INTERACTION_LIST = ", ".join(f"'{name}'" for name in INTERACTIONS)
 
 TAKE_DIRTY_SESSIONS_SQL = """
 create temp table finish_sessions on commit drop as
@@ -38,139 +43,6 @@ inner join finish_sessions as f on f.session_id = s.session_id
 on conflict do nothing
 """
 
-REBUILD_SESSIONS_SQL = """
-insert into fact_sessions (
-    session_id, session_date, anonymous_id, user_id, started_at, ended_at, duration_ms,
-    engaged_ms, event_count, page_views, interaction_count, is_bounce, landing_page,
-    exit_page, referrer, referrer_host, utm_source, utm_medium, utm_campaign, device_type,
-    country, has_view, has_add_to_cart, has_checkout, has_purchase, order_count, revenue,
-    is_bot, rebuilt_at, has_product_view
-)
-with session_events as (
-    select
-        e.event_id, e.event_type, e.event_at, e.session_id, e.anonymous_id, e.user_id,
-        e.page_path, e.referrer, e.referrer_host, e.utm_source, e.utm_medium, e.utm_campaign,
-        e.country, e.order_id, e.price, e.qty, e.engaged_ms, e.is_bot, e.product_id,
-        e.event_type in (:interactions) as is_interaction,
-        e.event_type = 'view' and e.product_id is null and e.impression_items is null
-            as is_page_view,
-        coalesce(e.device_type, nullif(e.ua_device_type, 'bot')) as any_device_type,
-        row_number() over (partition by e.session_id order by e.event_at, e.event_id) as seq
-    from fact_events as e
-    inner join finish_sessions as f on f.session_id = e.session_id
-),
--- The position (seq, in event time) of the event each "first"/"last" column comes from.
--- PostgreSQL 15 sorts every group again for each ordered aggregate (array_agg(... order
--- by ...)), which cost more than everything else here; this needs the one sort above.
-marked as (
-    select
-        *,
-        min(seq) filter (where is_page_view) over whole as landing_seq,
-        max(seq) filter (where is_page_view) over whole as exit_seq,
-        max(seq) filter (where user_id is not null) over whole as user_seq,
-        min(seq) filter (where any_device_type is not null) over whole as device_seq,
-        min(seq) filter (where country is not null) over whole as country_seq
-    from session_events
-    window whole as (partition by session_id)
-),
-per_session as (
-    -- min(x) filter (where seq = n) is the value of the one event at position n.
-    select
-        session_id,
-        min(event_at) as started_at,
-        max(event_at) as ended_at,
-        coalesce(sum(engaged_ms), 0) as engaged_ms,
-        count(*) as event_count,
-        count(*) filter (where is_page_view) as page_views,
-        count(*) filter (where is_interaction) as interaction_count,
-        min(anonymous_id) filter (where seq = 1) as anonymous_id,
-        min(user_id) filter (where seq = user_seq) as user_id,
-        min(page_path) filter (where seq = landing_seq) as landing_page,
-        min(page_path) filter (where seq = exit_seq) as exit_page,
-        min(referrer) filter (where seq = 1) as referrer,
-        min(referrer_host) filter (where seq = 1) as referrer_host,
-        min(utm_source) filter (where seq = 1) as utm_source,
-        min(utm_medium) filter (where seq = 1) as utm_medium,
-        min(utm_campaign) filter (where seq = 1) as utm_campaign,
-        min(any_device_type) filter (where seq = device_seq) as device_type,
-        min(country) filter (where seq = country_seq) as country,
-        bool_or(event_type = 'view') as has_view,
-        bool_or(event_type = 'add_to_cart') as has_add_to_cart,
-        bool_or(event_type = 'checkout') as has_checkout,
-        bool_or(event_type = 'purchase') as has_purchase,
-        count(distinct order_id) filter (where event_type = 'purchase') as order_count,
-        coalesce(sum(price * qty) filter (where event_type = 'purchase'), 0) as revenue,
-        bool_or(is_bot) as is_bot,
-        bool_or(event_type = 'view' and product_id is not null) as has_product_view
-    from marked
-    group by session_id
-)
-select
-    session_id,
-    started_at::date,
-    anonymous_id,
-    user_id,
-    started_at,
-    ended_at,
-    greatest(
-        (extract(epoch from ended_at - started_at) * 1000)::bigint, engaged_ms
-    ),
-    engaged_ms,
-    event_count,
-    page_views,
-    interaction_count,
-    page_views = 1 and interaction_count = 0,
-    landing_page,
-    exit_page,
-    referrer,
-    referrer_host,
-    utm_source,
-    utm_medium,
-    utm_campaign,
-    device_type,
-    country,
-    has_view,
-    has_add_to_cart,
-    has_checkout,
-    has_purchase,
-    order_count,
-    revenue,
-    is_bot,
-    now(),
-    has_product_view
-from per_session
-on conflict (session_id) do update set
-    session_date = excluded.session_date,
-    anonymous_id = excluded.anonymous_id,
-    user_id = excluded.user_id,
-    started_at = excluded.started_at,
-    ended_at = excluded.ended_at,
-    duration_ms = excluded.duration_ms,
-    engaged_ms = excluded.engaged_ms,
-    event_count = excluded.event_count,
-    page_views = excluded.page_views,
-    interaction_count = excluded.interaction_count,
-    is_bounce = excluded.is_bounce,
-    landing_page = excluded.landing_page,
-    exit_page = excluded.exit_page,
-    referrer = excluded.referrer,
-    referrer_host = excluded.referrer_host,
-    utm_source = excluded.utm_source,
-    utm_medium = excluded.utm_medium,
-    utm_campaign = excluded.utm_campaign,
-    device_type = excluded.device_type,
-    country = excluded.country,
-    has_view = excluded.has_view,
-    has_add_to_cart = excluded.has_add_to_cart,
-    has_checkout = excluded.has_checkout,
-    has_purchase = excluded.has_purchase,
-    order_count = excluded.order_count,
-    revenue = excluded.revenue,
-    is_bot = excluded.is_bot,
-    rebuilt_at = excluded.rebuilt_at,
-    has_product_view = excluded.has_product_view
-""".replace(":interactions", _INTERACTION_LIST)
-
 NEW_SESSION_DATES_SQL = """
 insert into etl_dirty_dates (date_day)
 select distinct s.session_date
@@ -186,7 +58,30 @@ class FinishResult:
     dates_refreshed: int
 
 
-def finish(conn: Any) -> FinishResult:
+def _prepare(cur: cursor) -> None:
+    cur.execute("set local time zone 'UTC'")
+    # These statements group a whole batch of events (session rebuild, count
+    # distinct per day): with the 4 MB default every sort spills to disk. JIT
+    # compiles for longer than the queries run (fact_events' statistics lag a
+    # large load, so the planner overestimates), so it is off for this step.
+    cur.execute("set local work_mem = '64MB'")
+    cur.execute("set local jit = off")
+    # Exclusive: waits for every load transaction that queued work (they hold it
+    # shared, locks.hold_queue_lock) to commit, so none can queue a session
+    # this finish then deletes from the queue without seeing its events.
+    locks.take_finish_lock(cur)
+
+
+def _rebuild_queued_sessions(cur: cursor) -> int:
+    cur.execute(TAKE_DIRTY_SESSIONS_SQL)
+    cur.execute(OLD_SESSION_DATES_SQL)
+    cur.execute(sql_files.load("rebuild_sessions"))
+    rebuilt = max(cur.rowcount, 0)
+    cur.execute(NEW_SESSION_DATES_SQL)
+    return rebuilt
+
+
+def finish(conn: connection) -> FinishResult:
     """Rebuild the queued sessions, then refresh the aggregates of the queued dates.
 
     One transaction under an advisory lock: the queues are emptied only if the
@@ -194,36 +89,74 @@ def finish(conn: Any) -> FinishResult:
     """
     try:
         with conn.cursor() as cur:
-            cur.execute("set local time zone 'UTC'")
-            # These statements group a whole batch of events (session rebuild, count
-            # distinct per day): with the 4 MB default every sort spills to disk. JIT
-            # compiles for longer than the queries run (fact_events' statistics lag a
-            # large load, so the planner overestimates), so it is off for this step.
-            cur.execute("set local work_mem = '64MB'")
-            cur.execute("set local jit = off")
-            # Exclusive: waits for every load transaction that queued work (they hold it
-            # shared, warehouse.hold_queue_lock) to commit, so none can queue a session
-            # this finish then deletes from the queue without seeing its events.
-            cur.execute("select pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, FINISH_LOCK))
-            cur.execute(TAKE_DIRTY_SESSIONS_SQL)
-            cur.execute(OLD_SESSION_DATES_SQL)
-            cur.execute(REBUILD_SESSIONS_SQL)
-            sessions_rebuilt = cur.rowcount
-            cur.execute(NEW_SESSION_DATES_SQL)
+            _prepare(cur)
+            sessions_rebuilt = _rebuild_queued_sessions(cur)
             dates_refreshed = aggregates.refresh_dirty_dates(cur)
         conn.commit()
     except BaseException:
         conn.rollback()
         raise
-    return FinishResult(sessions_rebuilt=max(sessions_rebuilt, 0), dates_refreshed=dates_refreshed)
+    return FinishResult(sessions_rebuilt=sessions_rebuilt, dates_refreshed=dates_refreshed)
 
 
-def mark_range_dirty(conn: Any, first_day: Any, last_day: Any) -> None:
+def rebuild_queued_sessions(conn: connection) -> int:
+    """The session half of finish(), alone: rebuild the sessions queued so far and
+    queue their old and new dates, which stay queued for the finish's aggregate refresh
+    (refreshing the same dates after every group would repeat that work). Safe while
+    loads run: a load takes the finish lock shared only before it writes to the
+    queues, so events it copied before are seen by a later rebuild of the session it
+    queues after this one commits."""
+    try:
+        with conn.cursor() as cur:
+            _prepare(cur)
+            rebuilt = _rebuild_queued_sessions(cur)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return rebuilt
+
+
+class BackgroundRebuild:
+    """Overlaps the session rebuild with loading: after a group commits, rebuild the
+    sessions queued so far on a second connection while the next group loads (one
+    rebuild at a time; a kick while one runs is skipped, the next kick or the finish
+    takes those sessions). A failure is logged and leaves the queue to the finish."""
+
+    def __init__(self, connect: Callable[[], connection]) -> None:
+        self._connect = connect
+        self._conn: connection | None = None
+        self._thread: threading.Thread | None = None
+        self.rebuilt = 0
+
+    def kick(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._thread = threading.Thread(target=self._run, name="etl-rebuild", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = self._connect()
+            self.rebuilt += rebuild_queued_sessions(self._conn)
+        except Exception:
+            logger.exception("background session rebuild failed; the finish step redoes it")
+
+    def close(self) -> None:
+        """Wait for a running rebuild (bounded by one group's sessions) and disconnect."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def mark_range_dirty(conn: connection, first_day: date, last_day: date) -> None:
     """Queue every session and date of an event-date range (used by backfill)."""
-    from clickstream.etl.warehouse import hold_queue_lock
-
     with conn.cursor() as cur:
-        hold_queue_lock(cur)
+        locks.hold_queue_lock(cur)
         cur.execute(
             "insert into etl_dirty_sessions (session_id) select distinct session_id"
             " from fact_events where event_date between %s and %s on conflict do nothing",

@@ -15,7 +15,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from clickstream.etl import raw_store, warehouse
+from psycopg2.extensions import connection
+
+from clickstream.etl import bookkeeping, raw_store
 
 EXIT_OK = 0
 EXIT_OBJECTIVE_MISSED = 1
@@ -42,14 +44,14 @@ def _plain(value: Any) -> Any:
 def status_report(
     s3: Any,
     bucket: str,
-    conn: Any,
+    conn: connection,
     now: datetime,
     grace_hours: int,
     days: int = 7,
     objective_minutes: int = 120,
     cloudwatch: Any | None = None,
 ) -> dict[str, Any]:
-    watermark = warehouse.read_watermark(conn)
+    watermark = bookkeeping.read_watermark(conn)
     window_start = watermark - timedelta(hours=grace_hours) if watermark else None
     current = raw_store.floor_hour(now)
     first = current - timedelta(days=days)
@@ -57,7 +59,7 @@ def status_report(
     if earliest is not None and earliest > first:
         first = earliest
     hours = raw_store.hours_between(first, current) if earliest is not None else []
-    known = warehouse.manifest_keys(conn, hours) if hours else set()
+    known = bookkeeping.manifest_keys(conn, hours) if hours else set()
     pending = []
     for hour in hours:
         for obj in raw_store.list_partition(s3, bucket, hour):

@@ -75,13 +75,17 @@ class SchedulerComponent:
 
     def _loop(self, etl_settings: EtlSettings, interval: float) -> None:
         from clickstream.etl import loader
-        from clickstream.etl.handler import execute, metrics
+        from clickstream.etl.batch import run_batch
+        from clickstream.etl.handler import request_from_event
+        from clickstream.etl.run_metrics import metrics
 
         while not self.stopping.wait(interval):
             try:
+                remaining_ms = FakeLambdaContext().get_remaining_time_in_millis
                 timed_invocation(
-                    ETL_FUNCTION_NAME, execute, scheduled_event(), FakeLambdaContext(),
-                    settings=etl_settings, health=self.health,
+                    ETL_FUNCTION_NAME, run_batch,
+                    etl_settings, request_from_event(scheduled_event()), health=self.health,
+                    time_left=lambda: remaining_ms() / 1000.0,  # noqa: B023 (called within)
                 )  # fmt: skip
             except loader.EtlRunFailed as failure:
                 logger.error("scheduled etl run failed", error=str(failure))

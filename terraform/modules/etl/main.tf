@@ -85,7 +85,7 @@ resource "aws_lambda_function" "compact" {
   role                           = aws_iam_role.compact.arn
   runtime                        = "python3.12"
   architectures                  = ["arm64"]
-  handler                        = "clickstream.etl.compact.lambda_handler"
+  handler                        = "clickstream.etl.compact_handler.lambda_handler"
   filename                       = var.package_path
   reserved_concurrent_executions = 1
   source_code_hash               = local.source_code_hash

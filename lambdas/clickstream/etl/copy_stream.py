@@ -1,0 +1,195 @@
+"""The parser thread that feeds PostgreSQL's COPY: raw lines in, COPY text out."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+
+from clickstream.etl.duplicate_filter import DuplicateFilter
+from clickstream.etl.load_models import ObjectOutcome, Touched
+from clickstream.etl.records import (
+    DEFAULT_WINDOW,
+    ParsedEvent,
+    RejectedRecord,
+    TimeWindow,
+    parse_line,
+)
+from clickstream.observability import get_logger
+
+logger = get_logger("etl")
+
+
+class CopyStream:
+    """A file-like object psycopg2's COPY reads from, fed by a parser thread.
+
+    The thread reads the object from S3, parses and validates each line and queues
+    COPY text in chunks of about CHUNK_CHARS; psycopg2 releases the GIL while it waits
+    on the socket, so parsing the next chunk overlaps PostgreSQL inserting the last
+    one (one core each). At most QUEUE_CHUNKS chunks wait, so memory stays bounded
+    (about 8 MB of text a stream) and a large object is never held whole. The thread
+    starts at construction: a stream made for the next object while the current one's
+    COPY runs (object_load.Prefetch) fetches and parses it meanwhile. Use as a context
+    manager (or close()): leaving it stops the thread even when COPY gave up half way.
+
+    With an active DuplicateFilter, each chunk's rows whose event_id is already stored
+    are dropped before they are queued (`dropped` counts them; they are neither copied
+    nor touched).
+    """
+
+    CHUNK_CHARS = 1 << 18
+    FIRST_CHUNK_CHARS = 1 << 14
+    # Room for a whole 5,000-event object (about 6 MB of COPY text), so the parser of a
+    # prefetched object is not stopped by a full queue before its COPY starts.
+    QUEUE_CHUNKS = 32
+
+    def __init__(
+        self,
+        lines: Iterator[bytes],
+        outcome: ObjectOutcome,
+        touched: Touched | None = None,
+        window: TimeWindow = DEFAULT_WINDOW,
+        duplicates: DuplicateFilter | None = None,
+    ) -> None:
+        self.lines = lines
+        self.outcome = outcome
+        self.touched = touched
+        self.window = window
+        # Decided once per object: a stream started before the run met a duplicate
+        # copies every row (the primary key still catches a stored one).
+        self.duplicates = duplicates if duplicates is not None and duplicates.active else None
+        self.dropped = 0
+        self.error: BaseException | None = None
+        self._chunks: queue.Queue[str | None] = queue.Queue(self.QUEUE_CHUNKS)
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._produce, name="etl-parse", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> CopyStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._done:
+            # The end marker was read: the thread has nothing left to do but return.
+            # (Polling the empty queue instead cost up to 50 ms per object.)
+            self._thread.join()
+            return
+        while self._thread.is_alive():
+            try:
+                self._chunks.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self._thread.join()
+
+    def read(self, size: int = 0) -> str:
+        # `size` is ignored: a chunk is whatever the parser queued (about CHUNK_CHARS).
+        if self._done:
+            return ""
+        chunk = self._chunks.get()
+        if chunk is None:
+            self._done = True
+            if self.error is not None:
+                raise self.error
+            return ""
+        return chunk
+
+    readline = read
+
+    def _put(self, item: str | None) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._chunks.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        outcome = self.outcome
+        source_key = outcome.obj.key
+        touched = self.touched
+        window = self.window
+        filtering = self.duplicates is not None
+        pieces: list[str] = []
+        parsed_rows: list[ParsedEvent] = []
+        length = 0
+        # A small first chunk, so PostgreSQL starts inserting while the rest is parsed
+        # instead of waiting for a full chunk at the start of every object.
+        limit = self.FIRST_CHUNK_CHARS
+        try:
+            for line in self.lines:
+                outcome.records_total += 1
+                try:
+                    parsed = parse_line(line, source_key, window)
+                except Exception as rejection:
+                    outcome.reject(outcome.records_total, line, rejection_reason(rejection))
+                    continue
+                outcome.rows_valid += 1
+                length += len(parsed.copy_line)
+                if filtering:
+                    parsed_rows.append(parsed)
+                else:
+                    if touched is not None:
+                        touched.add(parsed)
+                    pieces.append(parsed.copy_line)
+                if length >= limit:
+                    chunk = self._unstored(parsed_rows) if filtering else "".join(pieces)
+                    # (an empty chunk would read as the end of the data)
+                    if chunk and not self._put(chunk):
+                        return
+                    pieces = []
+                    parsed_rows = []
+                    length = 0
+                    limit = self.CHUNK_CHARS
+            chunk = self._unstored(parsed_rows) if filtering else "".join(pieces)
+            if chunk and not self._put(chunk):
+                return
+        except BaseException as error:
+            # Remembered so the caller can tell a corrupt object from a database error.
+            self.error = error
+        finally:
+            # Closes the S3 body now even when COPY stopped reading half way.
+            close = getattr(self.lines, "close", None)
+            if close is not None:
+                close()
+        self._put(None)
+
+    def _unstored(self, rows: list[ParsedEvent]) -> str:
+        """The COPY text of the rows whose event_id is not stored yet (all of them when
+        the probe fails: the primary key decides then)."""
+        if not rows:
+            return ""
+        stored: set[str] = set()
+        if self.duplicates is not None:
+            try:
+                stored = self.duplicates.stored([row.event_id for row in rows])
+            except Exception as error:
+                logger.warning(
+                    "duplicate probe failed; this object is copied unfiltered",
+                    key=self.outcome.obj.key,
+                    error=f"{type(error).__name__}: {error}",
+                )
+                self.duplicates = None
+        touched = self.touched
+        pieces = []
+        for row in rows:
+            if stored and row.event_id in stored:
+                self.dropped += 1
+                continue
+            if touched is not None:
+                touched.add(row)
+            pieces.append(row.copy_line)
+        return "".join(pieces)
+
+
+def rejection_reason(error: Exception) -> str:
+    """The reason stored for a line parse_line refused, or for one it failed on in a way
+    it did not foresee (a line is rejected alone, never its whole object)."""
+    if isinstance(error, RejectedRecord):
+        return str(error)
+    return f"could not read the line ({type(error).__name__}: {error})"
