@@ -105,7 +105,17 @@ def test_a_sigkilled_run_leaves_a_consistent_warehouse_and_the_rerun_matches_a_c
     )
     assert warehouse_db.scalar("select count(*) from fact_events") == in_manifest
 
-    # And the next run finishes the job, identical to a clean run; the dead run is marked
+    # And the next run finishes the job, identical to a clean run; the dead run is marked.
+    # The killed run's backend keeps its advisory lock until PostgreSQL notices the closed
+    # socket (after the statement it was running); the next scheduled run comes later.
+    deadline = time.monotonic() + 60
+    held = (
+        "select count(*) from pg_locks where locktype = 'advisory'"
+        " and database = (select oid from pg_database where datname = current_database())"
+    )
+    while warehouse_db.scalar(held):
+        assert time.monotonic() < deadline, "the killed run's backend kept its lock"
+        time.sleep(0.1)
     rerun = run_against(warehouse_db, s3, bucket, NOW)
     assert rerun.status == "succeeded"
     assert warehouse_fingerprint(warehouse_db) == clean
