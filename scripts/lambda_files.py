@@ -38,12 +38,22 @@ def module_file(module: str, root: Path = LAMBDAS) -> Path | None:
     return None
 
 
+def never_shipped(module: str) -> bool:
+    return any(module == bad or module.startswith(bad + ".") for bad in NEVER_SHIPPED)
+
+
 def imports_of(path: Path, root: Path = LAMBDAS) -> set[str]:
     """Every `clickstream...` module name `path` imports (absolute or relative)."""
+    return imports_in(path.read_text(encoding="utf-8"), path, root)
+
+
+def imports_in(source: str, path: Path, root: Path = LAMBDAS) -> set[str]:
+    """Every `clickstream...` module name `source` (the text of `path`) imports, at any
+    depth: lazy imports inside functions count too."""
     parts = path.relative_to(root).with_suffix("").parts
     package = parts[:-1]  # the package a relative import starts from (also for __init__)
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    for node in ast.walk(ast.parse(source, filename=str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -68,7 +78,7 @@ def closure(start: list[Path], root: Path = LAMBDAS) -> set[Path]:
             continue
         seen.add(path)
         for module in sorted(imports_of(path, root)):
-            if any(module == bad or module.startswith(bad + ".") for bad in NEVER_SHIPPED):
+            if never_shipped(module):
                 raise ForbiddenImport(f"{path.relative_to(root)} imports {module}")
             target = module_file(module, root)
             if target is not None:

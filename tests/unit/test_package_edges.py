@@ -4,7 +4,6 @@ the zips, and an import of one would fail on AWS)."""
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import sys
 from pathlib import Path
@@ -14,31 +13,20 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "lambdas" / "clickstream"
 LAMBDA_AREAS = ("etl", "ingest", "contract")
-FORBIDDEN = ("clickstream.local", "clickstream.simulation", "clickstream.cli")
 
 
-def imported_modules(source: str, path: Path) -> list[tuple[int, str]]:
-    """(line, module) for every import in `source` (the text of `path`), at any depth:
-    lazy imports inside functions count too."""
-    tree = ast.parse(source, filename=str(path))
-    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
-    found: list[tuple[int, str]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative: resolve against this file's package
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                module = ".".join([*base, node.module] if node.module else base)
-            else:
-                module = node.module or ""
-            found.append((node.lineno, module))
-            found += [(node.lineno, f"{module}.{alias.name}") for alias in node.names]
-    return found
+def load_lambda_files() -> ModuleType:
+    path = PACKAGE.parents[1] / "scripts" / "lambda_files.py"
+    spec = importlib.util.spec_from_file_location("lambda_files", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lambda_files"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def is_forbidden(module: str) -> bool:
-    return any(module == bad or module.startswith(bad + ".") for bad in FORBIDDEN)
+# The same import walk and the same never-shipped list `make package` uses.
+lambda_files = load_lambda_files()
 
 
 def test_lambda_code_imports_nothing_from_local_simulation_or_cli() -> None:
@@ -47,10 +35,10 @@ def test_lambda_code_imports_nothing_from_local_simulation_or_cli() -> None:
     assert len(files) > 20  # the walk really found the code
     # When their imports are read, Then none reaches the local-only parts
     offending = [
-        f"{f.relative_to(PACKAGE.parent)}:{line} imports {module}"
+        f"{f.relative_to(PACKAGE.parent)} imports {module}"
         for f in files
-        for line, module in imported_modules(f.read_text(encoding="utf-8"), f)
-        if is_forbidden(module)
+        for module in sorted(lambda_files.imports_of(f))
+        if lambda_files.never_shipped(module)
     ]
     assert offending == []
 
@@ -72,23 +60,12 @@ def test_the_check_sees_every_import_form(source: str, expected: bool) -> None:
     # Given a source as if it were a file of etl/ (so relative imports resolve)
     path = PACKAGE / "etl" / "probe.py"
     # When its imports are checked, Then the verdict matches
-    modules = [module for _, module in imported_modules(source, path)]
-    assert any(is_forbidden(module) for module in modules) is expected
-
-
-def load_lambda_files() -> ModuleType:
-    path = PACKAGE.parents[1] / "scripts" / "lambda_files.py"
-    spec = importlib.util.spec_from_file_location("lambda_files", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lambda_files"] = module
-    spec.loader.exec_module(module)
-    return module
+    modules = lambda_files.imports_in(source, path)
+    assert any(lambda_files.never_shipped(module) for module in modules) is expected
 
 
 def test_each_zip_manifest_is_its_area_the_contract_and_what_they_import() -> None:
     # Given the import walk of scripts/package-lambdas.sh
-    lambda_files = load_lambda_files()
     # When it lists both functions' files
     ingest, etl = lambda_files.files_for("ingest"), lambda_files.files_for("etl")
     # Then each has its handler, the contract and the shared modules it imports
@@ -109,7 +86,6 @@ def test_each_zip_manifest_is_its_area_the_contract_and_what_they_import() -> No
 
 def test_the_walk_refuses_lambda_code_that_imports_the_emulator(tmp_path: Path) -> None:
     # Given a package whose ingest lazily imports the local stack
-    lambda_files = load_lambda_files()
     package = tmp_path / "clickstream"
     for folder in ("ingest", "contract", "local"):
         (package / folder).mkdir(parents=True)
