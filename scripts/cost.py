@@ -621,12 +621,17 @@ def per_million_events(
             )
         )
     if "aws_cloudwatch_log_group" in types:
-        gb = requests * assume["log_bytes_per_request"] / 1e9
+        # The function's log group is Standard (EMF metrics need it), the API access
+        # log group Infrequent Access (modules/ingest).
+        function_gb = requests * assume["function_log_bytes_per_request"] / 1e9
+        access_gb = requests * assume["access_log_bytes_per_request"] / 1e9
         items.append(
             Item(
                 "CloudWatch Logs (function and access logs)",
-                f"{gb:.2f} GB x {unit['cloudwatch_logs_ingest_gb']}",
-                gb * unit["cloudwatch_logs_ingest_gb"],
+                f"{function_gb:.2f} GB x {unit['cloudwatch_logs_ingest_gb']}"
+                f" + {access_gb:.2f} GB x {unit['cloudwatch_logs_infrequent_ingest_gb']}",
+                function_gb * unit["cloudwatch_logs_ingest_gb"]
+                + access_gb * unit["cloudwatch_logs_infrequent_ingest_gb"],
             )
         )
     return items

@@ -233,3 +233,45 @@ def test_stubbed_secrets_module_creates_only_free_types() -> None:
 def test_docs_block_markers_are_exactly_once() -> None:
     with pytest.raises(cost.CostModelError, match="exactly one"):
         cost.replace_block("no markers here", "x")
+
+
+# CloudWatch Logs bills each log event's message plus 26 bytes.
+CLOUDWATCH_EVENT_OVERHEAD_BYTES = 26
+
+
+def test_the_function_log_bytes_the_model_assumes_cover_what_the_handler_writes(
+    ingest_env: Any, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the real ingest handler, its logger writing to a buffer (EMF metrics go to
+    # stdout), and a typical accepted batch of three events
+    import io
+
+    from clickstream.ingest import handler as handler_module
+    from tests.unit.test_ingest_handler import fresh, post
+
+    stream = io.StringIO()
+    previous = handler_module.logger.registered_handler.setStream(stream)
+    try:
+        status, _, _ = post(
+            {
+                "events": [
+                    fresh("direct_page_view"),
+                    fresh("direct_page_view"),
+                    fresh("proposal_purchase"),
+                ]
+            },
+            lambda_context,
+        )
+    finally:
+        handler_module.logger.registered_handler.setStream(previous)
+    assert status == 202
+    # When every line one request writes is counted as CloudWatch bills it
+    lines = stream.getvalue().splitlines() + capsys.readouterr().out.splitlines()
+    assert any('"request done"' in line for line in lines)
+    assert any('"CloudWatchMetrics"' in line for line in lines)
+    written = sum(len(line.encode()) + CLOUDWATCH_EVENT_OVERHEAD_BYTES for line in lines)
+    # Then the model's figure holds it (the rest of the figure is room for an X-Ray id)
+    assumed = cost.load_prices()["assumptions"]["function_log_bytes_per_request"]
+    assert written <= assumed, (
+        f"the handler writes {written} bytes a request; prices.toml says {assumed}"
+    )

@@ -68,7 +68,10 @@ resource "aws_cloudwatch_log_group" "access" {
   #checkov:skip=CKV_AWS_338:Access logs are for debugging recent traffic; retention is a variable.
   name              = "/aws/apigateway/${var.name}-ingest"
   retention_in_days = var.log_retention_days
-  tags              = var.tags
+  # Read with Logs Insights when debugging, never filtered into metrics or streamed, so
+  # the Infrequent Access class (half the ingestion price) loses nothing used here.
+  log_group_class = "INFREQUENT_ACCESS"
+  tags            = var.tags
 }
 
 resource "aws_lambda_permission" "api" {

@@ -206,3 +206,17 @@ run "raw_events_go_to_the_delivery_stream_only" {
     error_message = "the function has no S3 permission: Firehose writes the raw bucket"
   }
 }
+
+run "per_request_logs_stay_lean" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].log_format == "JSON" && aws_lambda_function.this.logging_config[0].system_log_level == "WARN"
+    error_message = "the ingest function logs JSON without Lambda's per-invocation START/REPORT lines (system_log_level WARN); scripts/cost.py prices its logs that way"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.access.log_group_class == "INFREQUENT_ACCESS" && aws_cloudwatch_log_group.function.log_group_class == "STANDARD"
+    error_message = "access logs go to the Infrequent Access class; the function's log group stays Standard, which EMF metrics need"
+  }
+}
