@@ -69,6 +69,18 @@ export function flush(hiding?: boolean): void {
   if (hiding) flush(true);
 }
 
+/**
+ * A page hide: `visibilitychange` to hidden or `pagehide`, whichever comes first (a
+ * navigation fires pagehide first, a closed or switched tab visibilitychange), and again
+ * after a back/forward-cache restore. Plugins queue their last events first (hooks.hide),
+ * so everything this hide queues leaves in one request per batch; the other event of the
+ * pair finds the queue empty and sends nothing.
+ */
+function hide(): void {
+  hooks.hide?.();
+  flush(true);
+}
+
 /** Queue one event of any type with extra contract fields (ecom, props, engaged_ms). */
 export function event(type: EventType, fields?: EventFields): void {
   if (optedOut) return;
@@ -162,8 +174,8 @@ export function init(options: Config): void {
     flush();
   });
   // visibilitychange is the last event mobile browsers reliably fire; pagehide covers older Safari.
-  addEventListener('visibilitychange', () => document.hidden && flush(true));
-  addEventListener('pagehide', () => flush(true));
+  addEventListener('visibilitychange', () => document.hidden && hide());
+  addEventListener('pagehide', hide);
   if (config.autoPageviews !== false) {
     const onChange = (): void => {
       if (location.pathname + location.search !== lastPage) page();
