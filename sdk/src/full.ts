@@ -22,26 +22,33 @@ const sentIds = (): string[] => JSON.parse(store(SENT_KEY) || '[]');
 const unmarkSent = (ids: string[]): void =>
   void store(SENT_KEY, JSON.stringify(sentIds().filter((id) => !ids.includes(id))));
 
+/**
+ * For IndexedDB failures (private windows, a full disk, a blocked database): the events
+ * still leave from memory, only the crash insurance is gone. A failed delete leaves its
+ * ids marked as sent, so a copy that stayed behind is dropped, not sent again.
+ */
+const ignore = (): void => {};
+
 function settled(events: ClickstreamEvent[]): void {
   const ids = events.map((e) => e.event_id);
   store(SENT_KEY, JSON.stringify(sentIds().concat(ids)));
-  forget(events).then(() => unmarkSent(ids));
+  forget(events).then(() => unmarkSent(ids), ignore);
 }
 
 export function init(config: Config): void {
   const cap = config.maxQueued || 1000;
   // This page's own events are already queued in memory; the stored rest came from earlier pages.
   const own = new Set<string>();
-  hooks.add = (e) => (own.add(e.event_id), save(e, cap));
+  hooks.add = (e) => (own.add(e.event_id), save(e, cap).catch(ignore));
   hooks.done = settled;
-  hooks.clear = () => (store(SENT_KEY, null), clear());
+  hooks.clear = () => (store(SENT_KEY, null), clear().catch(ignore));
   if (config.currency) setCurrency(config.currency);
   trackEngagement();
   initTracker(config);
   load().then((saved) => {
     const sent = sentIds();
     const delivered = saved.filter((e) => sent.includes(e.event_id));
-    forget(delivered).then(() => unmarkSent(delivered.map((e) => e.event_id)));
+    forget(delivered).then(() => unmarkSent(delivered.map((e) => e.event_id)), ignore);
     restore(saved.filter((e) => !own.has(e.event_id) && !sent.includes(e.event_id)));
-  });
+  }, ignore);
 }

@@ -124,3 +124,41 @@ describe('page unload during a beacon', () => {
     expect(JSON.parse(localStorage.getItem('cs_sent') as string)).toEqual([]);
   });
 });
+
+describe('a failing IndexedDB', () => {
+  /** An IndexedDB that refuses to open, as in some private windows or with a full disk. */
+  function breakIndexedDB(): void {
+    vi.stubGlobal('indexedDB', {
+      open() {
+        const request = { error: new DOMException('refused', 'UnknownError') } as unknown as IDBOpenDBRequest;
+        setTimeout(() => request.onerror?.(new Event('error')));
+        return request;
+      },
+    });
+  }
+
+  it('loses no event and leaves no unhandled rejection (save, load, forget, clear)', async () => {
+    const unhandled: unknown[] = [];
+    const onRejection = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      breakIndexedDB();
+      vi.spyOn(document, 'hasFocus').mockReturnValue(false); // no engagement report
+      const network = fakeNetwork();
+      const sdk = await loadSdk({ flushMs: 10 }); // load() fails at once
+      sdk.track('click', { n: 1 }); // save() fails
+      await settle(40); // the timer's fetch is answered: forget() fails
+      hidePage();
+      sdk.track('click', { n: 2 });
+      sdk.flush(true); // a beacon: forget() fails again
+      sdk.consent(false); // clear() fails
+      await settle(40);
+      expect(network.events().map((e) => e.event_type)).toEqual(['view', 'click', 'click']);
+      expect(unhandled).toEqual([]);
+      // Marked as sent although the deletes failed: a copy left behind would not be resent.
+      expect(localStorage.getItem('cs_sent')).toBeNull(); // consent(false) cleared the marks
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+});
