@@ -154,12 +154,16 @@ export function restore(saved: ClickstreamEvent[]): void {
 }
 
 /**
- * Defaults: a request every 15 s at most while the page is alive, or at 50 events; every
- * page hide sends what is queued. On a store most requests are therefore one page's
- * events, a few per request instead of one or two (bench/sdk_batching.py measures it).
+ * Defaults: a request every 60 s at most while the page is alive, or at 50 events; every
+ * page hide sends what is queued. On a store a request is therefore one page's events:
+ * one request per page visit (bench/sdk_batching.py measures it). A shorter interval buys
+ * no freshness (Firehose buffers for minutes, the ETL runs hourly) but costs a second
+ * request on every page read longer than it; it only bounds what a crash loses in the
+ * core build (the full build keeps every event in IndexedDB) and how long a
+ * single-page app's events wait.
  */
 export const DEFAULT_BATCH_SIZE = 50;
-export const DEFAULT_FLUSH_MS = 15000;
+export const DEFAULT_FLUSH_MS = 60000;
 
 export function init(options: Config): void {
   config = { batchSize: DEFAULT_BATCH_SIZE, flushMs: DEFAULT_FLUSH_MS, sessionMinutes: 30, ...options };

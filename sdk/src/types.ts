@@ -66,7 +66,7 @@ export interface Config {
   sessionMinutes?: number;
   /** Send when this many events are queued. Default 50 (the API accepts up to 100). */
   batchSize?: number;
-  /** Send queued events at most this many ms after the first one. Default 15000. */
+  /** Send queued events at most this many ms after the first one. Default 60000. */
   flushMs?: number;
   /** Send a page view on init and on every SPA history change. Default true. */
   autoPageviews?: boolean;

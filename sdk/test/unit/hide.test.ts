@@ -118,6 +118,23 @@ describe('page hide', () => {
     expect(network.sent.map((s) => s.body.events.map((e) => e.engaged_ms ?? 0))).toEqual([[0, 3_000], [4_000]]);
   });
 
+  it('a page read for 45 s with the default interval: one request, at its hide', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.spyOn(document, 'hasFocus').mockReturnValue(true);
+    const network = fakeNetwork();
+    const sdk = await loadSdk();
+    sdk.viewProduct({ id: 'sku-1', price: 10 });
+    await vi.advanceTimersByTimeAsync(30_000);
+    sdk.addToCart({ id: 'sku-1', price: 10 });
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(network.sent).toHaveLength(0);
+    fire('pagehide');
+    fire('visibilitychange');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(network.sent.map((s) => s.via)).toEqual(['beacon']);
+    expect(network.events().map((e) => e.event_type)).toEqual(['view', 'view', 'add_to_cart', 'engagement']);
+  });
+
   it('more than a batch queued at hide: one request per batch, the engagement report in the last', async () => {
     const network = engagedPage();
     const sdk = await loadSdk({ batchSize: 5, autoPageviews: false });

@@ -37,7 +37,7 @@ describe('offline queue (IndexedDB)', () => {
     expect(await readStored()).toEqual([]);
   });
 
-  it('with the default 15 s interval, a page that crashes before any send loses nothing', async () => {
+  it('with the default 60 s interval, a page that crashes before any send loses nothing', async () => {
     const network = fakeNetwork();
     const page1 = await loadSdk();
     page1.addToCart({ id: 'sku-1', price: 10 });
