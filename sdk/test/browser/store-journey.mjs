@@ -94,6 +94,7 @@ const proxy = http.createServer((request, response) => {
               received.requests.push({
                 via: via(request.headers),
                 status: answer.statusCode,
+                ids,
                 types: events.map((e) => e.event_type),
                 pages: [...new Set(events.map((e) => pageOf(e.page_url)))],
               });
