@@ -4,7 +4,7 @@
  * so a one-page visit still has a duration. Each hide sends the time since
  * the previous one; the warehouse sums them per page view.
  */
-import { event, hooks } from './tracker';
+import { event } from './tracker';
 
 let engagedMs = 0;
 let since = 0;
@@ -19,13 +19,13 @@ function update(): void {
 }
 
 /**
- * The tracker's hide hook: queue the time since the last report just before the hide's
+ * For the tracker's hide hook (full.ts): queue the time since the last report just before the hide's
  * flush, so it leaves in the same request as the page's other events, whichever of
  * pagehide and visibilitychange comes first. A navigation fires pagehide while the page
  * still looks visible and focused: counting stops there (`away`), or the second event
  * would report a few ms of its own and cost one more request per page.
  */
-function report(): void {
+export function report(): void {
   away = true;
   update();
   if (engagedMs > 0) {
@@ -44,7 +44,6 @@ function shown(): void {
 
 export function trackEngagement(): void {
   update();
-  hooks.hide = report;
   addEventListener('focus', update);
   addEventListener('blur', update);
   addEventListener('visibilitychange', shown);

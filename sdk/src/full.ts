@@ -1,6 +1,6 @@
 /** The full build: the core plus the IndexedDB offline queue, engaged time and the e-commerce helpers. */
 import { setCurrency } from './ecommerce';
-import { trackEngagement } from './engagement';
+import { report, trackEngagement } from './engagement';
 import { store } from './identity';
 import { clear, forget, load, save } from './offline-queue';
 import { hooks, init as initTracker, restore } from './tracker';
@@ -29,9 +29,14 @@ const unmarkSent = (ids: string[]): void =>
  */
 const ignore = (): void => {};
 
-function settled(events: ClickstreamEvent[]): void {
+function markSent(events: ClickstreamEvent[]): string[] {
   const ids = events.map((e) => e.event_id);
   store(SENT_KEY, JSON.stringify(sentIds().concat(ids)));
+  return ids;
+}
+
+function settled(events: ClickstreamEvent[]): void {
+  const ids = markSent(events);
   forget(events).then(() => unmarkSent(ids), ignore);
 }
 
@@ -42,6 +47,10 @@ export function init(config: Config): void {
   hooks.add = (e) => (own.add(e.event_id), save(e, cap).catch(ignore));
   hooks.done = settled;
   hooks.clear = () => (store(SENT_KEY, null), clear().catch(ignore));
+  // At page hide: a keepalive fetch still in flight outlives the page like a beacon, but its
+  // answer (and so settled()) may never run; counted as handed off like a beacon, its events
+  // are not sent a second time by the next page load. Then the engagement report.
+  hooks.hide = (inflight) => (inflight && markSent(inflight), report());
   if (config.currency) setCurrency(config.currency);
   trackEngagement();
   initTracker(config);

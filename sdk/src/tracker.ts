@@ -13,7 +13,8 @@ let config: Config;
 let url = '';
 let queue: ClickstreamEvent[] = [];
 let timer: ReturnType<typeof setTimeout> | 0 = 0;
-let sending = false;
+/** The batch a fetch is sending (one at a time), or 0. */
+let sending: ClickstreamEvent[] | 0 = 0;
 let failures = 0;
 let optedOut = false;
 let idToken: string | null | undefined;
@@ -52,9 +53,9 @@ export function flush(hiding?: boolean): void {
   // A string goes as text/plain;charset=UTF-8, a CORS-safelisted type: no preflight.
   if (hiding && navigator.sendBeacon(url, body)) hooks.done?.(batch);
   else {
-    sending = true;
+    sending = batch;
     post(url, body, bytes <= MAX_REQUEST_BYTES).then((settled) => {
-      sending = false;
+      sending = 0;
       if (settled === true) {
         failures = 0;
         hooks.done?.(batch);
@@ -74,10 +75,11 @@ export function flush(hiding?: boolean): void {
  * navigation fires pagehide first, a closed or switched tab visibilitychange), and again
  * after a back/forward-cache restore. Plugins queue their last events first (hooks.hide),
  * so everything this hide queues leaves in one request per batch; the other event of the
- * pair finds the queue empty and sends nothing.
+ * pair finds the queue empty and sends nothing. The hook also learns of a fetch still in
+ * flight, whose answer the page may not live to see.
  */
 function hide(): void {
-  hooks.hide?.();
+  hooks.hide?.(sending);
   flush(true);
 }
 

@@ -101,6 +101,9 @@ export interface Hooks {
   done?(events: ClickstreamEvent[]): void;
   /** Consent withdrawn: drop everything stored. */
   clear?(): void;
-  /** The page is being hidden: queue the last events now, they leave in this hide's flush. */
-  hide?(): void;
+  /**
+   * The page is being hidden: queue the last events now, they leave in this hide's flush.
+   * `inflight`: the batch a fetch is still sending (0 if none); the page may end first.
+   */
+  hide?(inflight: ClickstreamEvent[] | 0): void;
 }

@@ -55,8 +55,10 @@ describe('page hide', () => {
     const network = engagedPage();
     // The tracker's listeners first, the plugin's after them (full.ts does the reverse).
     const tracker = await import('../../src/tracker');
+    const engagement = await import('../../src/engagement');
     tracker.init({ endpoint: 'http://127.0.0.1:9', apiKey: 'k' });
-    (await import('../../src/engagement')).trackEngagement();
+    engagement.trackEngagement();
+    tracker.hooks.hide = engagement.report;
     at(5);
     fire('visibilitychange');
     fire('pagehide');

@@ -162,3 +162,54 @@ describe('a failing IndexedDB', () => {
     }
   });
 });
+
+describe('a fetch still in flight at page hide', () => {
+  it('is not sent again by the next page load: its events count as handed off', async () => {
+    const network = fakeNetwork();
+    vi.spyOn(document, 'hasFocus').mockReturnValue(false);
+    const page1 = await loadSdk({ batchSize: 3 });
+    const answers: ((response: Response) => void)[] = [];
+    vi.mocked(fetch).mockImplementation(() => new Promise((resolve) => answers.push(resolve)));
+    page1.track('click', { n: 1 });
+    page1.track('click', { n: 2 }); // the third event: a fetch, not answered before the page ends
+    page1.track('click', { n: 3 });
+    await settle();
+    expect(answers).toHaveLength(1);
+    const inflight = JSON.parse(vi.mocked(fetch).mock.calls[0][1]?.body as string).events;
+    hidePage();
+    await settle();
+    expect(network.events().map((e) => e.props?.n)).toEqual([3]); // the beacon: the rest only
+    expect((await readStored()).map((e) => e.event_id)).toEqual(
+      expect.arrayContaining(inflight.map((e: { event_id: string }) => e.event_id)),
+    );
+
+    newPageLoad(); // the fetch's answer never reached page 1
+    vi.mocked(fetch).mockRestore?.();
+    const next = fakeNetwork();
+    await loadSdk({ autoPageviews: false });
+    await settle(40);
+    expect(next.sent).toHaveLength(0); // nothing sent a second time at page load
+    expect(await readStored()).toEqual([]);
+    expect(JSON.parse(localStorage.getItem('cs_sent') as string)).toEqual([]);
+  });
+
+  it('is retried if it fails after all while the page lives on, and then forgotten', async () => {
+    const network = fakeNetwork();
+    vi.spyOn(document, 'hasFocus').mockReturnValue(false);
+    const page = await loadSdk({ batchSize: 2, autoPageviews: false });
+    let fail: (error: Error) => void = () => {};
+    vi.mocked(fetch).mockImplementationOnce(() => new Promise((_, reject) => (fail = reject)));
+    page.track('click', { n: 1 });
+    page.track('click', { n: 2 }); // a fetch in flight
+    hidePage(); // a tab switch: the page lives on
+    setVisibility('visible');
+    document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+    fail(new TypeError('Failed to fetch'));
+    await settle();
+    page.flush();
+    await settle(40);
+    expect(network.events().map((e) => e.props?.n)).toEqual([1, 2]);
+    expect(await readStored()).toEqual([]);
+    expect(JSON.parse(localStorage.getItem('cs_sent') as string)).toEqual([]);
+  });
+});
