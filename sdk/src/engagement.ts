@@ -19,11 +19,11 @@ function update(): void {
 }
 
 /**
- * For the tracker's hide hook (full.ts): queue the time since the last report just before the hide's
- * flush, so it leaves in the same request as the page's other events, whichever of
- * pagehide and visibilitychange comes first. A navigation fires pagehide while the page
- * still looks visible and focused: counting stops there (`away`), or the second event
- * would report a few ms of its own and cost one more request per page.
+ * For the tracker's hide hook (full.ts): queue the time since the last report just
+ * before the hide's flush, so it leaves in the same request as the page's other events,
+ * whichever of pagehide and visibilitychange comes first. A navigation fires pagehide
+ * while the page still looks visible and focused: counting stops there (`away`), or the
+ * second event would report a few ms of its own and cost one more request per page.
  */
 export function report(): void {
   away = true;
