@@ -6,7 +6,8 @@ Debian's chromium through the local stack (`clickstream up`: the demo store, the
 adapter, the real ingest handler), once with the SDK's old defaults set through init
 options (batchSize 10, flushMs 1000) and once with its current defaults, in the same run.
 The journey counts the POST requests and the events the API received through a
-forwarding proxy and fails the run if any tracked event did not arrive.
+forwarding proxy, and the page hides (one request per hide is the floor on a multi-page
+store), and fails the run if any tracked event did not arrive.
 
 Pauses and flushMs are scaled together by --time-scale (the SDK's timers are real), so a
 quarter-scale run has a human's proportions in a quarter of the time.
@@ -110,14 +111,15 @@ def run_journey(
 
 def measure(
     stack_env: dict[str, str], options: dict[str, int] | None, args: argparse.Namespace
-) -> tuple[int, int]:
-    """(events received, POST requests) over --journeys seeded journeys."""
-    events = posts = 0
+) -> tuple[int, int, int]:
+    """(events received, POST requests, page hides) over --journeys seeded journeys."""
+    events = posts = hides = 0
     for n in range(args.journeys):
         report = run_journey(stack_env, options, args.time_scale, args.seed + n)
         events += report["eventsReceived"]
         posts += report["posts"]
-    return events, posts
+        hides += len(report["hides"])
+    return events, posts, hides
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,16 +161,16 @@ def main(argv: list[str] | None = None) -> int:
         f"SDK batching: {args.journeys} seeded shopping journeys per configuration, "
         f"chromium through the local stack, pauses and flushMs x {args.time_scale:g}"
     )
-    print(f"{'configuration':34} {'events':>6} {'requests':>8} {'events/request':>14} "
-          f"{'USD/M events':>12} {'per-request part':>16}")  # fmt: skip
+    print(f"{'configuration':34} {'events':>6} {'requests':>8} {'page hides':>10} "
+          f"{'events/request':>14} {'USD/M events':>12} {'per-request part':>16}")  # fmt: skip
     ratios = []
-    for name, (events, posts) in figures.items():
+    for name, (events, posts, hides) in figures.items():
         per_request = events / posts
         ratios.append(per_request)
         items = cost.build_report(runs, prices, per_request).per_million[PROFILE]
         total = sum(i.usd for i in items)
         per_request_part = sum(i.usd for i in items if i.what.startswith(PER_REQUEST_LINES))
-        print(f"{name:34} {events:6d} {posts:8d} {per_request:14.2f} {total:12.2f} "
+        print(f"{name:34} {events:6d} {posts:8d} {hides:10d} {per_request:14.2f} {total:12.2f} "
               f"{per_request_part:16.2f}")  # fmt: skip
     print(f"new / old events per request: {ratios[1] / ratios[0]:.2f}x")
     items = cost.build_report(runs, prices, ratios[1]).per_million[PROFILE]

@@ -8,35 +8,44 @@ import { event } from './tracker';
 
 let engagedMs = 0;
 let since = 0;
-
-const engaged = (): boolean => document.visibilityState === 'visible' && document.hasFocus();
+/** Hidden since the last report: nothing counts until the page is shown again. */
+let away = false;
 
 /** Close the running interval (if any) and open a new one when the page is engaged now. */
 function update(): void {
   const now = Date.now();
   if (since) engagedMs += now - since;
-  since = engaged() ? now : 0;
+  since = !away && document.visibilityState === 'visible' && document.hasFocus() ? now : 0;
 }
 
 /**
- * At page hide. A navigation fires pagehide first and visibilitychange after it, while
- * the page still looks visible and focused: counting must stop at the first of the two,
- * or the second reports a few ms of its own and costs one more request per page.
+ * For the tracker's hide hook (full.ts): queue the time since the last report just
+ * before the hide's flush, so it leaves in the same request as the page's other events,
+ * whichever of pagehide and visibilitychange comes first. A navigation fires pagehide
+ * while the page still looks visible and focused: counting stops there (`away`), or the
+ * second event would report a few ms of its own and cost one more request per page.
  */
-function report(): void {
+export function report(): void {
+  away = true;
   update();
-  since = 0;
   if (engagedMs > 0) {
     event('engagement', { engaged_ms: Math.min(Math.round(engagedMs), 86400000) });
     engagedMs = 0;
   }
 }
 
-/** Must be called before the tracker's init so that the engagement event is queued before the hide flush. */
+/** Shown again (back to the tab, or restored from the back/forward cache): count anew. */
+function shown(): void {
+  if (document.visibilityState === 'visible') {
+    away = false;
+    update();
+  }
+}
+
 export function trackEngagement(): void {
-  since = engaged() ? Date.now() : 0;
+  update();
   addEventListener('focus', update);
   addEventListener('blur', update);
-  addEventListener('visibilitychange', () => (document.visibilityState === 'hidden' ? report() : update()));
-  addEventListener('pagehide', report);
+  addEventListener('visibilitychange', shown);
+  addEventListener('pageshow', shown);
 }

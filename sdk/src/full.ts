@@ -1,6 +1,6 @@
 /** The full build: the core plus the IndexedDB offline queue, engaged time and the e-commerce helpers. */
 import { setCurrency } from './ecommerce';
-import { trackEngagement } from './engagement';
+import { report, trackEngagement } from './engagement';
 import { store } from './identity';
 import { clear, forget, load, save } from './offline-queue';
 import { hooks, init as initTracker, restore } from './tracker';
@@ -22,26 +22,42 @@ const sentIds = (): string[] => JSON.parse(store(SENT_KEY) || '[]');
 const unmarkSent = (ids: string[]): void =>
   void store(SENT_KEY, JSON.stringify(sentIds().filter((id) => !ids.includes(id))));
 
-function settled(events: ClickstreamEvent[]): void {
+/**
+ * For IndexedDB failures (private windows, a full disk, a blocked database): the events
+ * still leave from memory, only the crash insurance is gone. A failed delete leaves its
+ * ids marked as sent, so a copy that stayed behind is dropped, not sent again.
+ */
+const ignore = (): void => {};
+
+function markSent(events: ClickstreamEvent[]): string[] {
   const ids = events.map((e) => e.event_id);
   store(SENT_KEY, JSON.stringify(sentIds().concat(ids)));
-  forget(events).then(() => unmarkSent(ids));
+  return ids;
+}
+
+function settled(events: ClickstreamEvent[]): void {
+  const ids = markSent(events);
+  forget(events).then(() => unmarkSent(ids), ignore);
 }
 
 export function init(config: Config): void {
   const cap = config.maxQueued || 1000;
   // This page's own events are already queued in memory; the stored rest came from earlier pages.
   const own = new Set<string>();
-  hooks.add = (e) => (own.add(e.event_id), save(e, cap));
+  hooks.add = (e) => (own.add(e.event_id), save(e, cap).catch(ignore));
   hooks.done = settled;
-  hooks.clear = () => (store(SENT_KEY, null), clear());
+  hooks.clear = () => (store(SENT_KEY, null), clear().catch(ignore));
+  // At page hide: a keepalive fetch still in flight outlives the page like a beacon, but its
+  // answer (and so settled()) may never run; counted as handed off like a beacon, its events
+  // are not sent a second time by the next page load. Then the engagement report.
+  hooks.hide = (inflight) => (inflight && markSent(inflight), report());
   if (config.currency) setCurrency(config.currency);
   trackEngagement();
   initTracker(config);
   load().then((saved) => {
     const sent = sentIds();
     const delivered = saved.filter((e) => sent.includes(e.event_id));
-    forget(delivered).then(() => unmarkSent(delivered.map((e) => e.event_id)));
+    forget(delivered).then(() => unmarkSent(delivered.map((e) => e.event_id)), ignore);
     restore(saved.filter((e) => !own.has(e.event_id) && !sent.includes(e.event_id)));
-  });
+  }, ignore);
 }

@@ -13,7 +13,8 @@ let config: Config;
 let url = '';
 let queue: ClickstreamEvent[] = [];
 let timer: ReturnType<typeof setTimeout> | 0 = 0;
-let sending = false;
+/** The batch a fetch is sending (one at a time), or 0. */
+let sending: ClickstreamEvent[] | 0 = 0;
 let failures = 0;
 let optedOut = false;
 let idToken: string | null | undefined;
@@ -52,9 +53,9 @@ export function flush(hiding?: boolean): void {
   // A string goes as text/plain;charset=UTF-8, a CORS-safelisted type: no preflight.
   if (hiding && navigator.sendBeacon(url, body)) hooks.done?.(batch);
   else {
-    sending = true;
+    sending = batch;
     post(url, body, bytes <= MAX_REQUEST_BYTES).then((settled) => {
-      sending = false;
+      sending = 0;
       if (settled === true) {
         failures = 0;
         hooks.done?.(batch);
@@ -67,6 +68,19 @@ export function flush(hiding?: boolean): void {
     });
   }
   if (hiding) flush(true);
+}
+
+/**
+ * A page hide: `visibilitychange` to hidden or `pagehide`, whichever comes first (a
+ * navigation fires pagehide first, a closed or switched tab visibilitychange), and again
+ * after a back/forward-cache restore. Plugins queue their last events first (hooks.hide),
+ * so everything this hide queues leaves in one request per batch; the other event of the
+ * pair finds the queue empty and sends nothing. The hook also learns of a fetch still in
+ * flight, whose answer the page may not live to see.
+ */
+function hide(): void {
+  hooks.hide?.(sending);
+  flush(true);
 }
 
 /** Queue one event of any type with extra contract fields (ecom, props, engaged_ms). */
@@ -142,12 +156,16 @@ export function restore(saved: ClickstreamEvent[]): void {
 }
 
 /**
- * Defaults: a request every 15 s at most while the page is alive, or at 50 events; every
- * page hide sends what is queued. On a store most requests are therefore one page's
- * events, a few per request instead of one or two (bench/sdk_batching.py measures it).
+ * Defaults: a request every 60 s at most while the page is alive, or at 50 events; every
+ * page hide sends what is queued. On a store a request is therefore one page's events:
+ * one request per page visit (bench/sdk_batching.py measures it). A shorter interval buys
+ * no freshness (Firehose buffers for minutes, the ETL runs hourly) but costs a second
+ * request on every page read longer than it; it only bounds what a crash loses in the
+ * core build (the full build keeps every event in IndexedDB) and how long a
+ * single-page app's events wait.
  */
 export const DEFAULT_BATCH_SIZE = 50;
-export const DEFAULT_FLUSH_MS = 15000;
+export const DEFAULT_FLUSH_MS = 60000;
 
 export function init(options: Config): void {
   config = { batchSize: DEFAULT_BATCH_SIZE, flushMs: DEFAULT_FLUSH_MS, sessionMinutes: 30, ...options };
@@ -162,8 +180,8 @@ export function init(options: Config): void {
     flush();
   });
   // visibilitychange is the last event mobile browsers reliably fire; pagehide covers older Safari.
-  addEventListener('visibilitychange', () => document.hidden && flush(true));
-  addEventListener('pagehide', () => flush(true));
+  addEventListener('visibilitychange', () => document.hidden && hide());
+  addEventListener('pagehide', hide);
   if (config.autoPageviews !== false) {
     const onChange = (): void => {
       if (location.pathname + location.search !== lastPage) page();

@@ -64,9 +64,9 @@ export interface Config {
   getToken?: () => string | null | undefined;
   /** Minutes of inactivity after which a new session starts. Default 30. */
   sessionMinutes?: number;
-  /** Send when this many events are queued. Default 10 (the API accepts up to 100). */
+  /** Send when this many events are queued. Default 50 (the API accepts up to 100). */
   batchSize?: number;
-  /** Send queued events at most this many ms after the first one. Default 1000. */
+  /** Send queued events at most this many ms after the first one. Default 60000. */
   flushMs?: number;
   /** Send a page view on init and on every SPA history change. Default true. */
   autoPageviews?: boolean;
@@ -101,4 +101,9 @@ export interface Hooks {
   done?(events: ClickstreamEvent[]): void;
   /** Consent withdrawn: drop everything stored. */
   clear?(): void;
+  /**
+   * The page is being hidden: queue the last events now, they leave in this hide's flush.
+   * `inflight`: the batch a fetch is still sending (0 if none); the page may end first.
+   */
+  hide?(inflight: ClickstreamEvent[] | 0): void;
 }

@@ -8,6 +8,8 @@ page crashed before its events left, then a sign-in against the local Cognito po
 Every event the pages tracked must reach the API and the raw objects the ingest
 Lambda wrote to (moto's) S3 exactly once, in order, under one anonymous id and one
 session, with a hashed user id after sign-in. The run prints its events per request.
+The shopping part alone runs again in a fresh profile (what bench/sdk_batching.py
+measures): each page hide sends exactly one request, with everything the page queued.
 """
 
 from __future__ import annotations
@@ -53,31 +55,48 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> str:
 
 
 @pytest.fixture(scope="module")
-def journey(local_stack: dict[str, str]) -> dict[str, Any]:
-    """Build the SDK, run the shopper script in chromium, return what it reports."""
+def sdk_build() -> None:
+    """Build the SDK: the site serves sdk/dist from disk, so a build now is what the browser loads."""
     npm = shutil.which("npm")
     assert npm, "npm is required (Node.js 20): see README set-up"
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `make setup` installs chromium"
     if not (SDK_DIR / "node_modules" / "playwright-core").is_dir():
         _run([npm, "ci", "--no-audit", "--no-fund"])
-    # The site serves sdk/dist from disk, so a build now is what the browser loads.
     _run([npm, "run", "build"])
+
+
+def _journey(stack: dict[str, str], faults: bool) -> dict[str, Any]:
+    """Run the shopper script in chromium with the SDK's defaults, return what it reports."""
     env = {
         **os.environ,
-        **local_stack,
+        **stack,
         "CHROMIUM_PATH": CHROMIUM,
         "JOURNEY_TIME_SCALE": TIME_SCALE,
         "JOURNEY_SEED": "14",
+        "JOURNEY_FAULTS": "1" if faults else "0",
     }
     env.pop("JOURNEY_SDK_OPTIONS", None)  # the SDK's defaults
     output = _run(["node", str(JOURNEY_SCRIPT)], env=env)
     report: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
     print(
-        f"\nSDK journey (default batching, time scale {TIME_SCALE}): "
-        f"{report['eventsReceived']} events in {report['posts']} requests = "
-        f"{report['eventsPerRequest']:.2f} events/request, {report['preflights']} preflights"
+        f"\nSDK journey ({'with' if faults else 'no'} faults, default batching, time scale "
+        f"{TIME_SCALE}): {report['eventsReceived']} events in {report['posts']} requests = "
+        f"{report['eventsPerRequest']:.2f} events/request, {len(report['hides'])} page hides, "
+        f"{report['preflights']} preflights"
     )
     return report
+
+
+@pytest.fixture(scope="module")
+def journey(local_stack: dict[str, str], sdk_build: None) -> dict[str, Any]:
+    """The full journey: shopping, then offline clicks, a tab closed offline, a crash, a sign-in."""
+    return _journey(local_stack, faults=True)
+
+
+@pytest.fixture(scope="module")
+def shopping(local_stack: dict[str, str], sdk_build: None) -> dict[str, Any]:
+    """The shopping part alone (what bench/sdk_batching.py measures), in a fresh browser profile."""
+    return _journey(local_stack, faults=False)
 
 
 def _raw_events(stack: dict[str, str]) -> list[dict[str, Any]]:
@@ -129,6 +148,41 @@ def test_every_tracked_event_reaches_the_api(journey: dict[str, Any]) -> None:
     # Credentials ride in a text/plain body: no CORS preflight before any request.
     assert journey["preflights"] == 0
     assert journey["eventsPerRequest"] > 1
+
+
+def test_no_event_is_posted_twice(journey: dict[str, Any]) -> None:
+    # Not by a second request of the same page hide, nor by a page load re-sending what a
+    # beacon or an answered fetch already delivered (the API would dedupe, but pay for it).
+    counts = Counter(journey["receivedIds"])
+    twice = [
+        (r["via"], r["types"], r["pages"], [counts[i] for i in r["ids"]])
+        for r in journey["requests"]
+        if any(counts[i] > 1 for i in r["ids"])
+    ]
+    assert twice == []
+    assert set(counts) == set(journey["trackedIds"])
+
+
+def test_each_page_hide_sends_one_request_with_everything_it_queued(
+    shopping: dict[str, Any],
+) -> None:
+    # home, category, product, search, product, cart, checkout, confirmation (tab closed)
+    hides = shopping["hides"]
+    assert len(hides) == 8
+    assert shopping["pageErrors"] == []
+    assert shopping["missing"] == []
+    assert sorted(shopping["receivedIds"]) == sorted(shopping["trackedIds"])
+    assert set(shopping["statuses"]) == {"202"}
+    # One POST per page visit, sent by the visit's hide: no timer flush while the shopper
+    # reads (the default interval is longer than any pause), and no second POST of a hide
+    # carrying what the first one missed (the page's engagement report comes last in it).
+    requests = shopping["requests"]
+    assert shopping["posts"] == len(hides)
+    assert [r["via"] for r in requests] == ["beacon"] * len(hides)
+    assert [r["pages"] for r in requests] == [[page] for page in hides]
+    assert [r["types"][-1] for r in requests] == ["engagement"] * len(hides)
+    assert ["engagement" in r["types"][:-1] for r in requests] == [False] * len(hides)
+    assert shopping["eventsPerRequest"] == len(shopping["trackedIds"]) / len(hides)
 
 
 def test_every_tracked_event_is_in_s3_exactly_once(

@@ -3,7 +3,8 @@
 // add to cart -> checkout -> purchase. With faults on (the default) it then clicks while
 // offline, closes a tab while offline, crashes a page before its events were sent, and
 // signs in. It prints one JSON line: what the pages tracked, what the ingest API
-// received, and ids the Python test (tests/e2e/test_sdk_browser.py) checks in S3.
+// received (each POST: beacon or fetch, its event types and pages), the page hides in
+// order, and ids the Python test (tests/e2e/test_sdk_browser.py) checks in S3.
 //
 // What the pages track is read at the source: every event the SDK queues is written to
 // IndexedDB first (IDBObjectStore.add), reported to this script through a binding. What
@@ -63,7 +64,13 @@ const pause = (page, seconds) => {
 };
 
 // --- the counting proxy: pages -> here -> the API ---------------------------------------
-const received = { posts: 0, preflights: 0, events: 0, ids: [], statuses: {}, batches: [] };
+const received = { posts: 0, preflights: 0, events: 0, ids: [], statuses: {}, batches: [], requests: [] };
+// A beacon of a CORS-safelisted body is a no-cors request; the SDK's fetch is a cors one.
+const via = (headers) => ({ 'no-cors': 'beacon', cors: 'fetch' })[headers['sec-fetch-mode']] || 'unknown';
+const pageOf = (url) => {
+  const { pathname, search } = new URL(url);
+  return pathname + search;
+};
 const proxy = http.createServer((request, response) => {
   const chunks = [];
   request.on('data', (chunk) => chunks.push(chunk));
@@ -84,6 +91,13 @@ const proxy = http.createServer((request, response) => {
               const ids = events.map((e) => e.event_id);
               received.events += ids.length;
               received.batches.push(events.map((e) => e.event_type).join(' '));
+              received.requests.push({
+                via: via(request.headers),
+                status: answer.statusCode,
+                ids,
+                types: events.map((e) => e.event_type),
+                pages: [...new Set(events.map((e) => pageOf(e.page_url)))],
+              });
               if (answer.statusCode < 300) received.ids.push(...ids);
             } catch {
               // Not a batch: the API answered 400 and the test sees it in statuses.
@@ -130,6 +144,12 @@ await context.addInitScript((options) => {
     }
     return add.call(this, value, ...rest);
   };
+  // Every page hide of a page that runs the SDK (a navigation or a closed tab), in order.
+  addEventListener('pagehide', () => {
+    if (!window.clickstream) return;
+    const hides = JSON.parse(localStorage.getItem('journey_hides') || '[]');
+    localStorage.setItem('journey_hides', JSON.stringify([...hides, location.pathname + location.search]));
+  });
 }, sdkOptions);
 /** What the pages tracked so far, read through `page` (any page of the store's origin). */
 const trackedBy = async (page) =>
@@ -312,6 +332,7 @@ try {
   if (last !== page || faults) await closeTab(last);
   await reader.goto(siteUrl + '/no-such-page.html');
   const tracked = await trackedBy(reader);
+  const hides = await reader.evaluate(() => JSON.parse(localStorage.getItem('journey_hides') || '[]'));
   const deadline = Date.now() + ARRIVAL_TIMEOUT_MS;
   while (tracked.some((e) => !received.ids.includes(e.id)) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -333,6 +354,8 @@ try {
     eventsReceived: received.events,
     eventsPerRequest: received.posts ? received.events / received.posts : 0,
     batches: received.batches,
+    requests: received.requests,
+    hides,
     pageErrors,
   };
 } finally {

@@ -37,7 +37,7 @@ describe('offline queue (IndexedDB)', () => {
     expect(await readStored()).toEqual([]);
   });
 
-  it('with the default 15 s interval, a page that crashes before any send loses nothing', async () => {
+  it('with the default 60 s interval, a page that crashes before any send loses nothing', async () => {
     const network = fakeNetwork();
     const page1 = await loadSdk();
     page1.addToCart({ id: 'sku-1', price: 10 });
@@ -120,6 +120,95 @@ describe('page unload during a beacon', () => {
     await loadSdk({ flushMs: 60_000, autoPageviews: false });
     await settle(40);
     expect(network.sent).toHaveLength(1); // nothing sent a second time
+    expect(await readStored()).toEqual([]);
+    expect(JSON.parse(localStorage.getItem('cs_sent') as string)).toEqual([]);
+  });
+});
+
+describe('a failing IndexedDB', () => {
+  /** An IndexedDB that refuses to open, as in some private windows or with a full disk. */
+  function breakIndexedDB(): void {
+    vi.stubGlobal('indexedDB', {
+      open() {
+        const request = { error: new DOMException('refused', 'UnknownError') } as unknown as IDBOpenDBRequest;
+        setTimeout(() => request.onerror?.(new Event('error')));
+        return request;
+      },
+    });
+  }
+
+  it('loses no event and leaves no unhandled rejection (save, load, forget, clear)', async () => {
+    const unhandled: unknown[] = [];
+    const onRejection = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      breakIndexedDB();
+      vi.spyOn(document, 'hasFocus').mockReturnValue(false); // no engagement report
+      const network = fakeNetwork();
+      const sdk = await loadSdk({ flushMs: 10 }); // load() fails at once
+      sdk.track('click', { n: 1 }); // save() fails
+      await settle(40); // the timer's fetch is answered: forget() fails
+      hidePage();
+      sdk.track('click', { n: 2 });
+      sdk.flush(true); // a beacon: forget() fails again
+      sdk.consent(false); // clear() fails
+      await settle(40);
+      expect(network.events().map((e) => e.event_type)).toEqual(['view', 'click', 'click']);
+      expect(unhandled).toEqual([]);
+      // Marked as sent although the deletes failed: a copy left behind would not be resent.
+      expect(localStorage.getItem('cs_sent')).toBeNull(); // consent(false) cleared the marks
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+});
+
+describe('a fetch still in flight at page hide', () => {
+  it('is not sent again by the next page load: its events count as handed off', async () => {
+    const network = fakeNetwork();
+    vi.spyOn(document, 'hasFocus').mockReturnValue(false);
+    const page1 = await loadSdk({ batchSize: 3 });
+    const answers: ((response: Response) => void)[] = [];
+    vi.mocked(fetch).mockImplementation(() => new Promise((resolve) => answers.push(resolve)));
+    page1.track('click', { n: 1 });
+    page1.track('click', { n: 2 }); // the third event: a fetch, not answered before the page ends
+    page1.track('click', { n: 3 });
+    await settle();
+    expect(answers).toHaveLength(1);
+    const inflight = JSON.parse(vi.mocked(fetch).mock.calls[0][1]?.body as string).events;
+    hidePage();
+    await settle();
+    expect(network.events().map((e) => e.props?.n)).toEqual([3]); // the beacon: the rest only
+    expect((await readStored()).map((e) => e.event_id)).toEqual(
+      expect.arrayContaining(inflight.map((e: { event_id: string }) => e.event_id)),
+    );
+
+    newPageLoad(); // the fetch's answer never reached page 1
+    vi.mocked(fetch).mockRestore?.();
+    const next = fakeNetwork();
+    await loadSdk({ autoPageviews: false });
+    await settle(40);
+    expect(next.sent).toHaveLength(0); // nothing sent a second time at page load
+    expect(await readStored()).toEqual([]);
+    expect(JSON.parse(localStorage.getItem('cs_sent') as string)).toEqual([]);
+  });
+
+  it('is retried if it fails after all while the page lives on, and then forgotten', async () => {
+    const network = fakeNetwork();
+    vi.spyOn(document, 'hasFocus').mockReturnValue(false);
+    const page = await loadSdk({ batchSize: 2, autoPageviews: false });
+    let fail: (error: Error) => void = () => {};
+    vi.mocked(fetch).mockImplementationOnce(() => new Promise((_, reject) => (fail = reject)));
+    page.track('click', { n: 1 });
+    page.track('click', { n: 2 }); // a fetch in flight
+    hidePage(); // a tab switch: the page lives on
+    setVisibility('visible');
+    document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+    fail(new TypeError('Failed to fetch'));
+    await settle();
+    page.flush();
+    await settle(40);
+    expect(network.events().map((e) => e.props?.n)).toEqual([1, 2]);
     expect(await readStored()).toEqual([]);
     expect(JSON.parse(localStorage.getItem('cs_sent') as string)).toEqual([]);
   });
