@@ -31,6 +31,7 @@ where
     );
 analyze finish_event_rows (event_type, product_id);
 
+-- Identical item lists are expanded once: the events are first counted per list.
 create temp table finish_impressions on commit drop as
 select
     r.event_date,
@@ -38,11 +39,20 @@ select
     r.device_type,
     r.country,
     coalesce(d.category, item ->> 'category', '(none)') as category,
-    count(*) as impressions
-from finish_event_rows as r
+    sum(r.events)::bigint as impressions
+from (
+    select
+        event_date,
+        device_type,
+        country,
+        impression_items,
+        count(*) as events
+    from finish_event_rows
+    where event_type = 'view' and impression_items is not null
+    group by 1, 2, 3, 4
+) as r
 cross join lateral jsonb_array_elements(r.impression_items) as item
 left join dim_product as d on d.product_id = item ->> 'product_id'
-where r.event_type = 'view' and r.impression_items is not null
 group by 1, 2, 3, 4, 5;
 
 -- One row per product, session and the event's device and country: the event's own
