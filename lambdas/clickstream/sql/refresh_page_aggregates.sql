@@ -42,18 +42,31 @@ select
     sum(p.bounces),
     sum(p.engaged_ms)
 from (
+    -- A session has one device and country: the sessions viewing a page in a group are
+    -- its (session, page) rows with a view, counted without a distinct sort.
     select
         session_date,
         device_type,
         country,
         page_path,
-        count(*) filter (where is_page_view) as page_views,
-        count(distinct session_id) filter (where is_page_view) as sessions,
+        sum(page_views) as page_views,
+        count(*) filter (where page_views > 0) as sessions,
         0 as entrances,
         0 as exits,
         0 as bounces,
-        coalesce(sum(engaged_ms) filter (where not is_page_view), 0) as engaged_ms
-    from finish_page_events
+        coalesce(sum(engaged_ms), 0) as engaged_ms
+    from (
+        select
+            session_id,
+            session_date,
+            device_type,
+            country,
+            page_path,
+            count(*) filter (where is_page_view) as page_views,
+            sum(engaged_ms) filter (where not is_page_view) as engaged_ms
+        from finish_page_events
+        group by 1, 2, 3, 4, 5
+    ) as per_session_page
     group by 1, 2, 3, 4
     union all
     select
@@ -92,41 +105,23 @@ from (
 ) as p
 group by 1, 2, 3, 4;
 
+-- The rollup over devices and countries: exact, sessions included, since every session
+-- is counted in exactly one device and country of agg_page_daily.
 delete from agg_page_total_daily
 where date_day in (select fd.date_day from finish_dates as fd);
 insert into agg_page_total_daily
 select
-    a.date_day,
-    a.page_path,
-    a.page_views,
-    -- sessions viewing the page: exact over devices and countries, from the events
-    coalesce(v.sessions, 0),
-    a.entrances,
-    a.exits,
-    a.bounces,
-    a.total_engaged_ms
-from (
-    select
-        date_day,
-        page_path,
-        sum(page_views) as page_views,
-        sum(entrances) as entrances,
-        sum(exits) as exits,
-        sum(bounces) as bounces,
-        sum(total_engaged_ms) as total_engaged_ms
-    from agg_page_daily
-    where date_day in (select fd.date_day from finish_dates as fd)
-    group by 1, 2
-) as a
-left join (
-    select
-        session_date,
-        page_path,
-        count(distinct session_id) as sessions
-    from finish_page_events
-    where is_page_view
-    group by 1, 2
-) as v on a.date_day = v.session_date and a.page_path = v.page_path;
+    date_day,
+    page_path,
+    sum(page_views),
+    sum(sessions),
+    sum(entrances),
+    sum(exits),
+    sum(bounces),
+    sum(total_engaged_ms)
+from agg_page_daily
+where date_day in (select fd.date_day from finish_dates as fd)
+group by 1, 2;
 
 delete from agg_page_transition_daily
 where date_day in (select fd.date_day from finish_dates as fd);
