@@ -122,3 +122,84 @@ def test_bad_thresholds_get_a_clear_error() -> None:
     with pytest.raises(ValueError, match="BIZ_DROP_PERCENT must be a number"):
         BusinessAlertSettings.from_env({"BIZ_DROP_PERCENT": "half"})
     assert BusinessAlertSettings.from_env({"BIZ_ALERTS_ENABLED": "false"}).enabled is False
+
+
+# The per-window figures as the rules define them, one straightforward query per window.
+REFERENCE_WINDOW_SQL = """
+select
+    count(distinct session_id) filter (where not is_bot),
+    count(distinct session_id) filter (where not is_bot and event_type = 'purchase'),
+    coalesce(sum(price * qty) filter (where not is_bot and event_type = 'purchase'), 0)
+from fact_events
+where event_at >= %s and event_at < %s
+"""
+
+
+def test_the_one_scan_windows_equal_one_query_per_window(
+    warehouse_db, raw_bucket, etl_settings, moto_endpoint
+):
+    # Given nine days of seeded shopping with bots, loaded by the ETL
+    import random
+
+    from clickstream.etl.dependencies import build_dependencies
+    from clickstream.etl.loader import run_etl
+
+    s3, bucket = raw_bucket
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = now - timedelta(days=9)
+    write_objects(
+        s3, bucket, SyntheticShop(seed=77, bot_share=0.1).events(6000, start, timedelta(days=9))
+    )
+    first = start.replace(minute=0, second=0)
+    run_etl(
+        RunRequest(mode="backfill", first_hour=first, last_hour=now.replace(minute=0, second=0)),
+        build_dependencies(etl_settings, s3=s3),
+    )
+    assert warehouse_db.scalar("select count(*) from fact_events where is_bot") > 0
+    conn = bookkeeping.connect(warehouse_db.etl_url)
+    rng = random.Random(20261201)
+    seen: list[Any] = []
+    try:
+        with conn.cursor() as cur:
+            # When the rules' windows are read in one scan, for window lengths from none to
+            # longer than a week (recent and last week's windows then overlap) and several ends
+            for _ in range(12):
+                settings = BusinessAlertSettings(
+                    conversion_hours=rng.choice([0, 1, 3, 6, 30, 200, 400]),
+                    no_purchase_hours=rng.choice([0, 1, 3, 24, 190]),
+                    compare_hours=rng.choice([1, 6, 48, 180]),
+                )
+                end = now - timedelta(hours=rng.choice([0, 0, 5, 30]))
+                windows = business_alerts._windows(cur, end, settings)
+                span = timedelta(hours=settings.compare_hours)
+                week = timedelta(days=7)
+
+                def reference(since: datetime, until: datetime) -> tuple[int, int, Any]:
+                    cur.execute(REFERENCE_WINDOW_SQL, (since, until))
+                    return cur.fetchone()
+
+                # Then each equals its own query
+                conversion = reference(end - timedelta(hours=settings.conversion_hours), end)
+                no_purchase = reference(end - timedelta(hours=settings.no_purchase_hours), end)
+                recent = reference(end - span, end)
+                last_week = reference(end - span - week, end - week)
+                seen += [conversion[1], recent[2]]
+                assert (windows["conversion"].sessions, windows["conversion"].buyers) == conversion[
+                    :2
+                ]
+                assert (
+                    windows["no_purchase"].sessions,
+                    windows["no_purchase"].buyers,
+                ) == no_purchase[:2]
+                assert (windows["recent"].sessions, windows["recent"].revenue) == (
+                    recent[0],
+                    recent[2],
+                )
+                assert (windows["last_week"].sessions, windows["last_week"].revenue) == (
+                    last_week[0],
+                    last_week[2],
+                )
+            # (and the data held purchasing sessions and revenue in the windows compared)
+            assert any(seen[0::2]) and any(seen[1::2])
+    finally:
+        conn.close()
