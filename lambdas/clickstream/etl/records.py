@@ -45,6 +45,7 @@ _EMPTY: dict[str, Any] = {}
 _UA_KEYS = ("browser", "browser_version", "os", "os_version", "device_family", "device_type")
 _UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 _NO_UTM = (None,) * len(_UTM_KEYS)
+_SEPARATORS = len(COPY_COLUMNS) - 2  # tabs between the values before source_key
 _UTC_SUFFIXES = ("Z", "+00:00", "-00:00")
 # A surrogate code point left in a str is a lone one (a pair is read as one character).
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -285,7 +286,21 @@ def parse_line(line: bytes, source_key: str, window: TimeWindow = DEFAULT_WINDOW
     return line_parser(source_key, window)(line)
 
 
-@lru_cache(maxsize=256)
+# Pages and referrers repeat (a session walks a catalogue): their path and host are
+# kept, for at most URL_MEMO_ENTRIES URLs of each kind (then forgotten all at once).
+URL_MEMO_ENTRIES = 4096
+_PATHS: dict[str, str] = {}
+_HOSTS: dict[str, str | None] = {}
+
+
+def _remember(memo: dict[str, Any], url: str, value: Any) -> Any:
+    if len(memo) >= URL_MEMO_ENTRIES:
+        memo.clear()
+    memo[url] = value
+    return value
+
+
+@lru_cache(maxsize=16)
 def line_parser(
     source_key: str, window: TimeWindow = DEFAULT_WINDOW
 ) -> Callable[[bytes], ParsedEvent]:
@@ -306,6 +321,8 @@ def line_parser(
     decode_error = orjson.JSONDecodeError
     fromisoformat = datetime.fromisoformat
     new_tuple = tuple.__new__
+    paths = _PATHS
+    hosts = _HOSTS
 
     def parse(line: bytes) -> ParsedEvent:
         try:
@@ -408,7 +425,9 @@ def line_parser(
         items = ecom.get("items")
         page_url: str = record["page_url"]
         referrer = get("referrer") or None
-        referrer_host = url_host(referrer)
+        referrer_host = hosts.get(referrer)  # type: ignore[arg-type]
+        if referrer_host is None and referrer is not None:
+            referrer_host = _remember(hosts, referrer, url_host(referrer))
         if referrer_host is not None and len(referrer_host) > MAX_KEY_CHARS:
             referrer_host = referrer_host[:MAX_KEY_CHARS]
         event_id: str = record["event_id"].lower()
@@ -447,7 +466,7 @@ def line_parser(
             record["anonymous_id"],
             get("user_id"),
             page_url,
-            url_path(page_url),
+            paths.get(page_url) or _remember(paths, page_url, url_path(page_url)),
             get("page_title"),
             referrer,
             referrer_host,
@@ -480,18 +499,31 @@ def line_parser(
         ]
         # JSON escapes backslashes and every control character inside strings, so a
         # line without a backslash holds no string COPY would need escaped and no NUL:
-        # a None only has to become the NULL marker. Anything else (an escaped
-        # character, or a server field that is not a string, e.g. a number in `ua`)
-        # takes the per-value conversion with escaping.
+        # a None only has to become the NULL marker. A line with one (often an escaped
+        # quote) is joined the same way and kept when the text holds nothing to escape
+        # and no tab but the separators. Anything else (a character to escape, or a
+        # server field that is not a string, e.g. a number in `ua`) takes the per-value
+        # conversion with escaping.
         plain = b"\\" not in line
-        copy_line = None
-        if plain:
-            try:
-                copy_line = "\t".join([NULL if v is None else v for v in fields]) + key_tail
-            except TypeError:
-                pass  # a value that is neither text nor None
+        try:
+            copy_line: str | None = "\t".join([NULL if v is None else v for v in fields])
+        except TypeError:
+            copy_line = None  # a value that is neither text nor None
+        if (
+            not plain
+            and copy_line is not None
+            and (
+                "\\" in copy_line
+                or "\n" in copy_line
+                or "\r" in copy_line
+                or "\x00" in copy_line
+                or copy_line.count("\t") != _SEPARATORS
+            )
+        ):
+            copy_line = None
         if copy_line is None:
-            copy_line = "\t".join([_text(value) for value in fields]) + key_tail
+            copy_line = "\t".join([_text(value) for value in fields])
+        copy_line += key_tail
         if product_id is None:
             product = None
         elif plain:
