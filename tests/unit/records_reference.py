@@ -25,6 +25,7 @@ from clickstream.etl.records import (
     RejectedRecord,
     TimeWindow,
     _escaped_key,
+    _int_text,
     _json,
     _loads,
     _no_nul,
@@ -35,13 +36,6 @@ from clickstream.etl.records import (
     url_host,
     url_path,
 )
-
-
-def _int_text(value: Any) -> str:
-    # The schema's "integer" accepts 1280.0; an integer column refuses that text.
-    if value.__class__ is int:
-        return str(value)
-    return str(int(value))
 
 
 def _key_text(value: Any) -> Any:

@@ -44,7 +44,8 @@ NULL = "\\N"
 _EMPTY: dict[str, Any] = {}
 _UA_KEYS = ("browser", "browser_version", "os", "os_version", "device_family", "device_type")
 _UTM_KEYS = ("source", "medium", "campaign", "term", "content")
-_NO_UTM = (None,) * len(_UTM_KEYS)
+_NULL_UTM = (NULL,) * len(_UTM_KEYS)
+_NULL_UA = (NULL,) * len(_UA_KEYS)
 _SEPARATORS = len(COPY_COLUMNS) - 2  # tabs between the values before source_key
 _UTC_SUFFIXES = ("Z", "+00:00", "-00:00")
 # A surrogate code point left in a str is a lone one (a pair is read as one character).
@@ -143,6 +144,13 @@ def _json(value: Any) -> str:
     if "\\u0000" in text:
         text = orjson.dumps(_strip_nul(value)).decode()
     return text
+
+
+def _int_text(value: Any) -> str:
+    # The schema's "integer" accepts 1280.0; an integer column refuses that text.
+    if value.__class__ is int:
+        return str(value)
+    return str(int(value))
 
 
 def _replace_surrogates(value: Any) -> Any:
@@ -323,6 +331,7 @@ def line_parser(
     new_tuple = tuple.__new__
     paths = _PATHS
     hosts = _HOSTS
+    N = NULL  # the object itself: compared by identity, never equal to a value read
 
     def parse(line: bytes) -> ParsedEvent:
         try:
@@ -446,16 +455,19 @@ def line_parser(
         # UTM values are aggregate key parts: cut to MAX_KEY_CHARS (a shorter string's
         # slice is the string itself).
         utm_values = (
-            _NO_UTM
+            _NULL_UTM
             if utm is _EMPTY
             else [
-                value[:MAX_KEY_CHARS] if value.__class__ is str else value
+                N if value is None else value[:MAX_KEY_CHARS] if value.__class__ is str else value
                 for value in map(utm.get, _UTM_KEYS)
             ]
         )
-        # Numbers and booleans are converted here, where the schema fixed their types
-        # (an integer may be written 1280.0, which an integer column refuses); the rest
-        # are strings or None.
+        ua_values = (
+            _NULL_UA if ua is _EMPTY else [N if v is None else v for v in map(ua.get, _UA_KEYS)]
+        )
+        # The column values, with the NULL marker (the object N) for None. Numbers and
+        # booleans are converted here, where the schema fixed their types (an integer
+        # may be written 1280.0, which an integer column refuses); the rest are strings.
         fields = [
             event_id,
             record["event_type"],
@@ -464,51 +476,51 @@ def line_parser(
             received_text,
             session_id,
             record["anonymous_id"],
-            get("user_id"),
+            N if (value := get("user_id")) is None else value,
             page_url,
             paths.get(page_url) or _remember(paths, page_url, url_path(page_url)),
-            get("page_title"),
-            referrer,
-            referrer_host,
-            device.get("type"),
-            None if screen_width is None else str(int(screen_width)),
-            None if screen_height is None else str(int(screen_height)),
-            device.get("language"),
-            geo.get("country"),
-            geo.get("city"),
-            product_id,
-            category,
-            currency,
-            price_text,
-            None if qty is None else str(int(qty)),
-            ecom.get("order_id"),
-            ecom.get("list_id"),
-            None if position is None else str(int(position)),
-            None if items is None else _json(items),
-            props.get("search_query"),
-            None if result_count is None else str(int(result_count)),
-            None if engaged_ms is None else str(int(engaged_ms)),
-            _json(props) if props else None,
+            N if (value := get("page_title")) is None else value,
+            N if referrer is None else referrer,
+            N if referrer_host is None else referrer_host,
+            N if (value := device.get("type")) is None else value,
+            N if screen_width is None else _int_text(screen_width),
+            N if screen_height is None else _int_text(screen_height),
+            N if (value := device.get("language")) is None else value,
+            N if (value := geo.get("country")) is None else value,
+            N if (value := geo.get("city")) is None else value,
+            N if product_id is None else product_id,
+            N if category is None else category,
+            N if currency is None else currency,
+            N if price_text is None else price_text,
+            N if qty is None else _int_text(qty),
+            N if (value := ecom.get("order_id")) is None else value,
+            N if (value := ecom.get("list_id")) is None else value,
+            N if position is None else _int_text(position),
+            N if items is None else _json(items),
+            N if (value := props.get("search_query")) is None else value,
+            N if result_count is None else _int_text(result_count),
+            N if engaged_ms is None else _int_text(engaged_ms),
+            _json(props) if props else N,
             *utm_values,
-            *map(ua.get, _UA_KEYS),
+            *ua_values,
             "t" if is_bot else "f",
-            clock_skew,
+            N if clock_skew is None else clock_skew,
             auth,
-            request_id,
-            client_ts,
+            N if request_id is None else request_id,
+            N if client_ts is None else client_ts,
         ]
         # JSON escapes backslashes and every control character inside strings, so a
         # line without a backslash holds no string COPY would need escaped and no NUL:
-        # a None only has to become the NULL marker. A line with one (often an escaped
-        # quote) is joined the same way and kept when the text holds nothing to escape
-        # and no tab but the separators. Anything else (a character to escape, or a
-        # server field that is not a string, e.g. a number in `ua`) takes the per-value
-        # conversion with escaping.
+        # the values are joined as they are. A line with one (often an escaped quote)
+        # is joined the same way and kept when the text holds nothing to escape and no
+        # tab but the separators. Anything else (a character to escape, or a server
+        # field that is not a string, e.g. a number in `ua`) takes the per-value
+        # conversion with escaping (N, the marker itself, is not a value to escape).
         plain = b"\\" not in line
         try:
-            copy_line: str | None = "\t".join([NULL if v is None else v for v in fields])
+            copy_line: str | None = "\t".join(fields)
         except TypeError:
-            copy_line = None  # a value that is neither text nor None
+            copy_line = None  # a value that is neither text nor the marker
         if (
             not plain
             and copy_line is not None
@@ -522,7 +534,7 @@ def line_parser(
         ):
             copy_line = None
         if copy_line is None:
-            copy_line = "\t".join([_text(value) for value in fields])
+            copy_line = "\t".join([N if value is N else _text(value) for value in fields])
         copy_line += key_tail
         if product_id is None:
             product = None
