@@ -23,7 +23,7 @@ HOUR = datetime(2026, 11, 3, 5, tzinfo=UTC)
 KEYS = [partition_key(HOUR, "fast-path"), "not/a/partition.ndjson.gz", "tab\tand\\backslash"]
 WINDOWS = [DEFAULT_WINDOW, TimeWindow(timedelta(minutes=5), timedelta(hours=2))]
 SETTINGS = settings(
-    max_examples=400,
+    max_examples=300,
     derandomize=True,
     deadline=None,
     database=None,
