@@ -22,7 +22,8 @@ def event_schema() -> dict[str, Any]:
 
 
 @cache
-def _validator() -> Any:
+def event_validator() -> Any:
+    """The compiled validator (its `is_valid` is the cheap check of a valid event)."""
     return jsonschema_rs.validator_for(event_schema())
 
 
@@ -39,7 +40,7 @@ class SchemaProblem:
 
 def validate_event(event: Any) -> list[SchemaProblem]:
     """All contract violations of `event`; an empty list means it is valid."""
-    validator = _validator()
+    validator = event_validator()
     if validator.is_valid(event):
         return []
     problems = []

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
-
 from clickstream.observability import get_logger
 
 logger = get_logger("etl")
@@ -23,7 +21,11 @@ def publish_alert(
         logger.warning("no SNS topic configured; alert only logged", subject=subject, alert=body)
         return
     try:
-        (sns or boto3.client("sns")).publish(
+        if sns is None:
+            import boto3  # here, not at import: a run without alerts never loads boto3
+
+            sns = boto3.client("sns")
+        sns.publish(
             TopicArn=topic_arn, Subject=subject[:100], Message=json.dumps(body, default=str)
         )
     except Exception:

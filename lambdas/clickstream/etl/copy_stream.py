@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from datetime import date, datetime
 
 from clickstream.etl.duplicate_filter import DuplicateFilter
 from clickstream.etl.load_models import ObjectOutcome, Touched
@@ -13,7 +14,7 @@ from clickstream.etl.records import (
     ParsedEvent,
     RejectedRecord,
     TimeWindow,
-    parse_line,
+    line_parser,
 )
 from clickstream.observability import get_logger
 
@@ -111,33 +112,50 @@ class CopyStream:
 
     def _produce(self) -> None:
         outcome = self.outcome
-        source_key = outcome.obj.key
+        parse = line_parser(outcome.obj.key, self.window)
         touched = self.touched
-        window = self.window
         filtering = self.duplicates is not None
         pieces: list[str] = []
         parsed_rows: list[ParsedEvent] = []
         length = 0
+        total = outcome.records_total
+        valid = outcome.rows_valid
+        # What the rows touched, gathered here and folded into `touched` per chunk (one
+        # set update instead of a call per row); products are rare enough to go one by one.
+        sessions: set[str] = set()
+        dates: set[date] = set()
+        newest: datetime | None = None
         # A small first chunk, so PostgreSQL starts inserting while the rest is parsed
         # instead of waiting for a full chunk at the start of every object.
         limit = self.FIRST_CHUNK_CHARS
         try:
             for line in self.lines:
-                outcome.records_total += 1
+                total += 1
                 try:
-                    parsed = parse_line(line, source_key, window)
+                    parsed = parse(line)
                 except Exception as rejection:
-                    outcome.reject(outcome.records_total, line, rejection_reason(rejection))
+                    outcome.reject(total, line, rejection_reason(rejection))
                     continue
-                outcome.rows_valid += 1
-                length += len(parsed.copy_line)
+                valid += 1
+                copy_line = parsed[2]
+                length += len(copy_line)
                 if filtering:
                     parsed_rows.append(parsed)
                 else:
                     if touched is not None:
-                        touched.add(parsed)
-                    pieces.append(parsed.copy_line)
+                        sessions.add(parsed[3])
+                        dates.add(parsed[1])
+                        received = parsed[5]
+                        if newest is None or received > newest:  # type: ignore[operator]
+                            newest = received
+                        if parsed[6] is not None:
+                            touched.add_product(parsed[6], parsed[4])  # type: ignore[arg-type]
+                    pieces.append(copy_line)
                 if length >= limit:
+                    outcome.records_total, outcome.rows_valid = total, valid
+                    if touched is not None and sessions:
+                        touched.add_rows(sessions, dates, newest)
+                        sessions, dates, newest = set(), set(), None
                     chunk = self._unstored(parsed_rows) if filtering else "".join(pieces)
                     # (an empty chunk would read as the end of the data)
                     if chunk and not self._put(chunk):
@@ -146,6 +164,9 @@ class CopyStream:
                     parsed_rows = []
                     length = 0
                     limit = self.CHUNK_CHARS
+            outcome.records_total, outcome.rows_valid = total, valid
+            if touched is not None and sessions:
+                touched.add_rows(sessions, dates, newest)
             chunk = self._unstored(parsed_rows) if filtering else "".join(pieces)
             if chunk and not self._put(chunk):
                 return
@@ -153,6 +174,7 @@ class CopyStream:
             # Remembered so the caller can tell a corrupt object from a database error.
             self.error = error
         finally:
+            outcome.records_total, outcome.rows_valid = total, valid
             # Closes the S3 body now even when COPY stopped reading half way.
             close = getattr(self.lines, "close", None)
             if close is not None:

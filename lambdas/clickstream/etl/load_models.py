@@ -65,17 +65,21 @@ class Touched:
     newest_received_at: datetime | None = None
 
     def add(self, parsed: ParsedEvent) -> None:
-        self.session_ids.add(parsed.session_id)
-        self.dates.add(parsed.event_date)
-        received = parsed.received_at
-        if received is not None and (
-            self.newest_received_at is None or received > self.newest_received_at
+        self.add_rows({parsed.session_id}, {parsed.event_date}, parsed.received_at)
+        if parsed.product is not None and parsed.event_at is not None:
+            self.add_product(parsed.product, parsed.event_at)
+
+    def add_rows(self, sessions: set[str], dates: set[date], newest: datetime | None) -> None:
+        """The sessions, dates and newest receive time of some rows at once."""
+        self.session_ids |= sessions
+        self.dates |= dates
+        if newest is not None and (
+            self.newest_received_at is None or newest > self.newest_received_at
         ):
-            self.newest_received_at = received
-        product = parsed.product
-        if product is None or parsed.event_at is None:
-            return
-        at = parsed.event_at
+            self.newest_received_at = newest
+
+    def add_product(self, product: ProductFacts, at: datetime) -> None:
+        """A row naming a product, at its event time."""
         rank = (product.price is not None, at)
         span = self.products.get(product.product_id)
         if span is None:

@@ -6,11 +6,12 @@ The only module of the ETL that talks to S3.
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from isal import isal_zlib
 
 from clickstream.contract.layout import RAW_OBJECT_SUFFIX, RAW_PARTITION_FORMAT
 
@@ -18,7 +19,9 @@ PARTITION_KEY_PATTERN = re.compile(
     r"^year=(?P<year>\d{4})/month=(?P<month>\d{2})/day=(?P<day>\d{2})/hour=(?P<hour>\d{2})/"
 )
 READ_CHUNK_BYTES = 1 << 16  # compressed; about 450 KiB of lines, split while in cache
-_GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip header and trailer around the deflate data
+_GZIP_WBITS = 16 + isal_zlib.MAX_WBITS  # a gzip header and trailer around the deflate data
+# (isal's stubs declare its error as an instance, not a class)
+_INFLATE_ERROR: type[Exception] = isal_zlib.error  # type: ignore[assignment]
 
 
 class CorruptObject(Exception):
@@ -114,10 +117,13 @@ def iter_lines(s3: Any, bucket: str, key: str) -> Iterator[bytes]:
 
 def gunzip_chunks(compressed: Iterable[bytes]) -> Iterator[bytes]:
     """Decompress a gzip stream given in chunks, as GzipFile would read it, but with one
-    zlib object and no file layer: several members in a row are read one after another,
+    inflater and no file layer: several members in a row are read one after another,
     NUL padding after the last is ignored, and a truncated or damaged stream raises
-    CorruptObject (a member's CRC and length are checked by zlib at its end)."""
-    inflater = zlib.decompressobj(_GZIP_WBITS)
+    CorruptObject (a member's CRC and length are checked at its end).
+
+    The inflater is ISA-L's (isal_zlib, zlib's interface): about three times faster
+    than zlib on the ETL's objects, where gunzipping was a tenth of the ETL's CPU."""
+    inflater = isal_zlib.decompressobj(_GZIP_WBITS)
     started = False
     try:
         for chunk in compressed:
@@ -130,8 +136,8 @@ def gunzip_chunks(compressed: Iterable[bytes]) -> Iterator[bytes]:
                     break
                 chunk = inflater.unused_data.lstrip(b"\x00")
                 if chunk:
-                    inflater = zlib.decompressobj(_GZIP_WBITS)
-    except zlib.error as error:
+                    inflater = isal_zlib.decompressobj(_GZIP_WBITS)
+    except _INFLATE_ERROR as error:
         raise CorruptObject(f"BadGzipFile: {error}") from error
     if started and not inflater.eof:
         raise CorruptObject(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -16,7 +17,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from clickstream.contract import validate_event
+from clickstream.contract import event_validator, validate_event
 from clickstream.etl.raw_store import partition_hour_of
 
 SUPPORTED_RAW_VERSION = 1
@@ -43,6 +44,9 @@ NULL = "\\N"
 _EMPTY: dict[str, Any] = {}
 _UA_KEYS = ("browser", "browser_version", "os", "os_version", "device_family", "device_type")
 _UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+_NULL_UTM = (NULL,) * len(_UTM_KEYS)
+_NULL_UA = (NULL,) * len(_UA_KEYS)
+_SEPARATORS = len(COPY_COLUMNS) - 2  # tabs between the values before source_key
 _UTC_SUFFIXES = ("Z", "+00:00", "-00:00")
 # A surrogate code point left in a str is a lone one (a pair is read as one character).
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -149,13 +153,6 @@ def _int_text(value: Any) -> str:
     return str(int(value))
 
 
-def _key_text(value: Any) -> Any:
-    # An aggregate key part: cut so the aggregate's btree entry stays under its limit.
-    if isinstance(value, str) and len(value) > MAX_KEY_CHARS:
-        return value[:MAX_KEY_CHARS]
-    return value
-
-
 def _replace_surrogates(value: Any) -> Any:
     if isinstance(value, str):
         return _SURROGATE.sub("\ufffd", value)
@@ -205,22 +202,6 @@ def clean_text(value: str, limit: int) -> str:
 def _escaped_key(source_key: str) -> str:
     # The end of every row of one object: the tab before source_key, the key, the newline.
     return "\t" + _text(source_key) + "\n"
-
-
-def _copy_line(fields: list[Any], plain: bool, source_key: str) -> str:
-    """One COPY text row from the column values (numbers already converted to text).
-
-    `plain` says the raw line held no backslash: JSON must escape backslashes and every
-    control character inside strings, so then no string holds anything COPY would need
-    escaped and a None only has to become the NULL marker. Anything else (an escaped
-    character, or a server field that is not a string, e.g. a number in `ua`) takes the
-    per-value conversion with escaping."""
-    if plain:
-        try:
-            return "\t".join([NULL if v is None else v for v in fields]) + _escaped_key(source_key)
-        except TypeError:
-            pass  # a value that is neither text nor None
-    return "\t".join([_text(value) for value in fields]) + _escaped_key(source_key)
 
 
 def url_path(url: str) -> str:
@@ -308,163 +289,268 @@ def parse_line(line: bytes, source_key: str, window: TimeWindow = DEFAULT_WINDOW
     failing its object's COPY. A client time outside `window` around the receive time
     is replaced by the receive time (the client's kept in client_ts, clock_skew set).
 
-    Runs once per event, so it avoids helper calls and intermediate dicts: the server
-    fields are popped straight off the parsed record, and the columns are gathered into
-    one list that is joined once (see _copy_line)."""
-    record = _loads(line)
-    if record.__class__ is not dict:
-        raise RejectedRecord("a raw line must be a JSON object")
-    pop = record.pop
-    raw_version = pop("raw_version", None)
-    received_text = pop("received_at", None)
-    request_id = pop("request_id", None)
-    auth = pop("auth", None)
-    clock_skew = pop("clock_skew", None)
-    ua = pop("ua", None)
-    is_bot = pop("is_bot", None)
-    utm = pop("utm", None)
-    client_ts = pop("client_ts", None)
-    if raw_version != SUPPORTED_RAW_VERSION:
-        raise RejectedRecord(f"raw_version {raw_version!r} is not supported")
-    if clock_skew not in CLOCK_SKEW_VALUES:
-        raise RejectedRecord(f"clock_skew: unexpected value {clock_skew!r}")
-    if auth not in AUTH_VALUES:
-        raise RejectedRecord(f"auth: unexpected value {auth!r}")
-    if is_bot.__class__ is not bool:
-        raise RejectedRecord("is_bot: missing or not a boolean")
-    if ua is None:
-        ua = _EMPTY
-    elif ua.__class__ is not dict:
-        raise RejectedRecord("ua: not an object")
-    if utm is None:
-        utm = _EMPTY
-    elif utm.__class__ is not dict:
-        raise RejectedRecord("utm: not an object")
-    if client_ts is not None and client_ts.__class__ is not str:
-        raise RejectedRecord("client_ts: not a string")
-    received_at = _parse_time(received_text, "received_at")
-    # (A time written with "Z" is parsed as UTC already: no conversion per line.)
-    received_utc = received_at if received_text[-1] == "Z" else _utc(received_at)
+    The parser of a whole object is `line_parser(source_key, window)`: this is the
+    same, for one line."""
+    return line_parser(source_key, window)(line)
+
+
+# Pages and referrers repeat (a session walks a catalogue): their path and host are
+# kept, for at most URL_MEMO_ENTRIES URLs of each kind (then forgotten all at once).
+URL_MEMO_ENTRIES = 4096
+_PATHS: dict[str, str] = {}
+_HOSTS: dict[str, str | None] = {}
+
+
+def _remember(memo: dict[str, Any], url: str, value: Any) -> Any:
+    if len(memo) >= URL_MEMO_ENTRIES:
+        memo.clear()
+    memo[url] = value
+    return value
+
+
+@lru_cache(maxsize=16)
+def line_parser(
+    source_key: str, window: TimeWindow = DEFAULT_WINDOW
+) -> Callable[[bytes], ParsedEvent]:
+    """parse_line for the lines of one object.
+
+    Runs once per event, so what depends only on the object (the receive times its
+    partition hour allows, its escaped key) is computed here once, the per-line work
+    calls as few Python functions as it can (the slow paths call the general helpers:
+    _loads, _parse_time, _text), and the server fields are popped straight off the
+    parsed record; the columns are gathered into one list that is joined once."""
     bounds = _received_bounds(source_key, window)
-    if received_utc is None or (bounds is not None and not (bounds[0] <= received_utc < bounds[1])):
-        raise RejectedRecord(
-            f"received_at: {received_text} is not a receive time of the object's partition"
-            f" hour {bounds[0] + window.max_behind if bounds else '(none)'}"
+    low, high = bounds if bounds is not None else (None, None)
+    key_tail = _escaped_key(source_key)
+    max_ahead = window.max_ahead
+    least_skew = -window.max_behind
+    is_valid = event_validator().is_valid
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
+    fromisoformat = datetime.fromisoformat
+    new_tuple = tuple.__new__
+    paths = _PATHS
+    hosts = _HOSTS
+    N = NULL  # the object itself: compared by identity, never equal to a value read
+
+    def parse(line: bytes) -> ParsedEvent:
+        try:
+            record = loads(line)
+        except decode_error:
+            record = _loads(line)  # a lone surrogate's fallback, or the rejection
+        if record.__class__ is not dict:
+            raise RejectedRecord("a raw line must be a JSON object")
+        pop = record.pop
+        raw_version = pop("raw_version", None)
+        received_text = pop("received_at", None)
+        request_id = pop("request_id", None)
+        auth = pop("auth", None)
+        clock_skew = pop("clock_skew", None)
+        ua = pop("ua", None)
+        is_bot = pop("is_bot", None)
+        utm = pop("utm", None)
+        client_ts = pop("client_ts", None)
+        if raw_version != SUPPORTED_RAW_VERSION:
+            raise RejectedRecord(f"raw_version {raw_version!r} is not supported")
+        if clock_skew not in CLOCK_SKEW_VALUES:
+            raise RejectedRecord(f"clock_skew: unexpected value {clock_skew!r}")
+        if auth not in AUTH_VALUES:
+            raise RejectedRecord(f"auth: unexpected value {auth!r}")
+        if is_bot.__class__ is not bool:
+            raise RejectedRecord("is_bot: missing or not a boolean")
+        if ua is None:
+            ua = _EMPTY
+        elif ua.__class__ is not dict:
+            raise RejectedRecord("ua: not an object")
+        if utm is None:
+            utm = _EMPTY
+        elif utm.__class__ is not dict:
+            raise RejectedRecord("utm: not an object")
+        if client_ts is not None and client_ts.__class__ is not str:
+            raise RejectedRecord("client_ts: not a string")
+        # A time written with "Z" is UTC (no offset to check, no conversion); anything
+        # else, and any time Python cannot read, takes _parse_time (which says why).
+        if received_text.__class__ is str and received_text[-1:] == "Z":
+            try:
+                received_at = fromisoformat(received_text)
+            except ValueError:
+                received_at = _parse_time(received_text, "received_at")
+            if received_at.tzinfo is None:
+                received_at = _parse_time(received_text, "received_at")
+            received_utc: datetime | None = received_at
+        else:
+            received_at = _parse_time(received_text, "received_at")
+            received_utc = _utc(received_at)
+        if received_utc is None or (
+            low is not None and not (low <= received_utc < high)  # type: ignore[operator]
+        ):
+            raise RejectedRecord(
+                f"received_at: {received_text} is not a receive time of the object's partition"
+                f" hour {bounds[0] + window.max_behind if bounds else '(none)'}"
+            )
+        if not is_valid(record):
+            problems = validate_event(record)
+            if problems:
+                raise RejectedRecord("schema: " + "; ".join(str(problem) for problem in problems))
+        get = record.get
+        # The schema pins ts to RFC 3339 with an offset of at most 15:59.
+        ts: str = record["ts"]
+        if ts[-1] == "Z":
+            try:
+                event_time = fromisoformat(ts)
+            except ValueError:
+                event_time = _parse_time(ts, "ts")
+            if event_time.tzinfo is None:
+                event_time = _parse_time(ts, "ts")
+            event_utc: datetime | None = event_time
+        else:
+            event_time = _parse_time(ts, "ts")
+            event_utc = _utc(event_time)
+        if event_utc is None:
+            # Beyond Python's years 1-9999 in UTC: year 1 with a positive offset, or 9999
+            # with a negative one.
+            clock_skew = "past" if event_time.year == 1 else "future"
+            client_ts = client_ts or ts
+            ts, event_time = received_text, received_at
+        else:
+            skew = event_utc - received_utc
+            if skew > max_ahead:
+                clock_skew, client_ts = "future", client_ts or ts
+                ts, event_time = received_text, received_at
+            elif skew < least_skew:
+                clock_skew, client_ts = "past", client_ts or ts
+                ts, event_time = received_text, received_at
+        # A UTC time's date is its first ten characters.
+        if ts.endswith(_UTC_SUFFIXES):
+            event_date = event_time.date()
+            event_day = ts[:10]
+        else:
+            event_date = event_time.astimezone(UTC).date()
+            event_day = event_date.isoformat()
+        device = get("device") or _EMPTY
+        geo = get("geo") or _EMPTY
+        ecom = get("ecom") or _EMPTY
+        props = get("props") or _EMPTY
+        items = ecom.get("items")
+        page_url: str = record["page_url"]
+        referrer = get("referrer") or None
+        referrer_host = hosts.get(referrer)  # type: ignore[arg-type]
+        if referrer_host is None and referrer is not None:
+            referrer_host = _remember(hosts, referrer, url_host(referrer))
+        if referrer_host is not None and len(referrer_host) > MAX_KEY_CHARS:
+            referrer_host = referrer_host[:MAX_KEY_CHARS]
+        event_id: str = record["event_id"].lower()
+        session_id: str = record["session_id"].lower()
+        product_id = ecom.get("product_id")
+        category = ecom.get("category")
+        price = ecom.get("price")
+        price_text = None if price is None else str(price)
+        currency = ecom.get("currency")
+        qty = ecom.get("qty")
+        position = ecom.get("position")
+        result_count = props.get("result_count")
+        engaged_ms = get("engaged_ms")
+        screen_width = device.get("screen_width")
+        screen_height = device.get("screen_height")
+        # UTM values are aggregate key parts: cut to MAX_KEY_CHARS (a shorter string's
+        # slice is the string itself).
+        utm_values = (
+            _NULL_UTM
+            if utm is _EMPTY
+            else [
+                N if value is None else value[:MAX_KEY_CHARS] if value.__class__ is str else value
+                for value in map(utm.get, _UTM_KEYS)
+            ]
         )
-    problems = validate_event(record)
-    if problems:
-        raise RejectedRecord("schema: " + "; ".join(str(problem) for problem in problems))
-    get = record.get
-    ts: str = record["ts"]
-    event_time = _parse_time(ts, "ts")
-    event_utc = event_time if ts[-1] == "Z" else _utc(event_time)
-    skew = None if event_utc is None else event_utc - received_utc
-    if skew is None:
-        # Beyond Python's years 1-9999 in UTC: year 1 with a positive offset, or 9999
-        # with a negative one.
-        clock_skew = "past" if event_time.year == 1 else "future"
-        client_ts = client_ts or ts
-        ts, event_time = received_text, received_at
-    elif skew > window.max_ahead:
-        clock_skew, client_ts = "future", client_ts or ts
-        ts, event_time = received_text, received_at
-    elif skew < -window.max_behind:
-        clock_skew, client_ts = "past", client_ts or ts
-        ts, event_time = received_text, received_at
-    # The schema pins ts to RFC 3339, so a UTC time's date is its first ten characters.
-    if ts.endswith(_UTC_SUFFIXES):
-        event_date = event_time.date()
-        event_day = ts[:10]
-    else:
-        event_date = event_time.astimezone(UTC).date()
-        event_day = event_date.isoformat()
-    device = get("device") or _EMPTY
-    geo = get("geo") or _EMPTY
-    ecom = get("ecom") or _EMPTY
-    props = get("props") or _EMPTY
-    items = ecom.get("items")
-    page_url: str = record["page_url"]
-    referrer = get("referrer") or None
-    referrer_host = _key_text(url_host(referrer))
-    event_id: str = record["event_id"].lower()
-    session_id: str = record["session_id"].lower()
-    product_id = ecom.get("product_id")
-    category = ecom.get("category")
-    price = ecom.get("price")
-    price_text = None if price is None else str(price)
-    currency = ecom.get("currency")
-    qty = ecom.get("qty")
-    position = ecom.get("position")
-    result_count = props.get("result_count")
-    engaged_ms = get("engaged_ms")
-    screen_width = device.get("screen_width")
-    screen_height = device.get("screen_height")
-    utm_values = list(map(utm.get, _UTM_KEYS))
-    for index, value in enumerate(utm_values):
-        if value.__class__ is str and len(value) > MAX_KEY_CHARS:
-            utm_values[index] = value[:MAX_KEY_CHARS]
-    # Numbers and booleans are converted here, where the schema fixed their types; the
-    # rest are strings or None (see _copy_line).
-    fields = [
-        event_id,
-        record["event_type"],
-        ts,
-        event_day,
-        received_text,
-        session_id,
-        record["anonymous_id"],
-        get("user_id"),
-        page_url,
-        url_path(page_url),
-        get("page_title"),
-        referrer,
-        referrer_host,
-        device.get("type"),
-        None if screen_width is None else _int_text(screen_width),
-        None if screen_height is None else _int_text(screen_height),
-        device.get("language"),
-        geo.get("country"),
-        geo.get("city"),
-        product_id,
-        category,
-        currency,
-        price_text,
-        None if qty is None else _int_text(qty),
-        ecom.get("order_id"),
-        ecom.get("list_id"),
-        None if position is None else _int_text(position),
-        None if items is None else _json(items),
-        props.get("search_query"),
-        None if result_count is None else _int_text(result_count),
-        None if engaged_ms is None else _int_text(engaged_ms),
-        _json(props) if props else None,
-        *utm_values,
-        *map(ua.get, _UA_KEYS),
-        "t" if is_bot else "f",
-        clock_skew,
-        auth,
-        request_id,
-        client_ts,
-    ]
-    product = (
-        None
-        if product_id is None
-        else ProductFacts(
-            _no_nul(product_id),
-            _no_nul(category),
-            price_text,
-            _no_nul(currency),
+        ua_values = (
+            _NULL_UA if ua is _EMPTY else [N if v is None else v for v in map(ua.get, _UA_KEYS)]
         )
-    )
-    return ParsedEvent(
-        event_id,
-        event_date,
-        _copy_line(fields, b"\\" not in line, source_key),
-        session_id,
-        event_time,
-        received_at,
-        product,
-    )
+        # The column values, with the NULL marker (the object N) for None. Numbers and
+        # booleans are converted here, where the schema fixed their types (an integer
+        # may be written 1280.0, which an integer column refuses); the rest are strings.
+        fields = [
+            event_id,
+            record["event_type"],
+            ts,
+            event_day,
+            received_text,
+            session_id,
+            record["anonymous_id"],
+            N if (value := get("user_id")) is None else value,
+            page_url,
+            paths.get(page_url) or _remember(paths, page_url, url_path(page_url)),
+            N if (value := get("page_title")) is None else value,
+            N if referrer is None else referrer,
+            N if referrer_host is None else referrer_host,
+            N if (value := device.get("type")) is None else value,
+            N if screen_width is None else _int_text(screen_width),
+            N if screen_height is None else _int_text(screen_height),
+            N if (value := device.get("language")) is None else value,
+            N if (value := geo.get("country")) is None else value,
+            N if (value := geo.get("city")) is None else value,
+            N if product_id is None else product_id,
+            N if category is None else category,
+            N if currency is None else currency,
+            N if price_text is None else price_text,
+            N if qty is None else _int_text(qty),
+            N if (value := ecom.get("order_id")) is None else value,
+            N if (value := ecom.get("list_id")) is None else value,
+            N if position is None else _int_text(position),
+            N if items is None else _json(items),
+            N if (value := props.get("search_query")) is None else value,
+            N if result_count is None else _int_text(result_count),
+            N if engaged_ms is None else _int_text(engaged_ms),
+            _json(props) if props else N,
+            *utm_values,
+            *ua_values,
+            "t" if is_bot else "f",
+            N if clock_skew is None else clock_skew,
+            auth,
+            N if request_id is None else request_id,
+            N if client_ts is None else client_ts,
+        ]
+        # JSON escapes backslashes and every control character inside strings, so a
+        # line without a backslash holds no string COPY would need escaped and no NUL:
+        # the values are joined as they are. A line with one (often an escaped quote)
+        # is joined the same way and kept when the text holds nothing to escape and no
+        # tab but the separators. Anything else (a character to escape, or a server
+        # field that is not a string, e.g. a number in `ua`) takes the per-value
+        # conversion with escaping (N, the marker itself, is not a value to escape).
+        plain = b"\\" not in line
+        try:
+            copy_line: str | None = "\t".join(fields)
+        except TypeError:
+            copy_line = None  # a value that is neither text nor the marker
+        if (
+            not plain
+            and copy_line is not None
+            and (
+                "\\" in copy_line
+                or "\n" in copy_line
+                or "\r" in copy_line
+                or "\x00" in copy_line
+                or copy_line.count("\t") != _SEPARATORS
+            )
+        ):
+            copy_line = None
+        if copy_line is None:
+            copy_line = "\t".join([N if value is N else _text(value) for value in fields])
+        copy_line += key_tail
+        if product_id is None:
+            product = None
+        elif plain:
+            product = new_tuple(ProductFacts, (product_id, category, price_text, currency))
+        else:
+            product = new_tuple(
+                ProductFacts,
+                (_no_nul(product_id), _no_nul(category), price_text, _no_nul(currency)),
+            )
+        return new_tuple(
+            ParsedEvent,
+            (event_id, event_date, copy_line, session_id, event_time, received_at, product),
+        )
+
+    return parse
 
 
 def event_id_of(line: bytes) -> str | None:
