@@ -54,8 +54,11 @@ export function init(config: Config): void {
   if (config.currency) setCurrency(config.currency);
   trackEngagement();
   initTracker(config);
+  // Read before the queue and again after it: the page that marked an id unmarks it once
+  // its delete committed, which may fall between this page's read and its filter.
+  const sentBefore = sentIds();
   load().then((saved) => {
-    const sent = sentIds();
+    const sent = sentBefore.concat(sentIds());
     const delivered = saved.filter((e) => sent.includes(e.event_id));
     forget(delivered).then(() => unmarkSent(delivered.map((e) => e.event_id)), ignore);
     restore(saved.filter((e) => !own.has(e.event_id) && !sent.includes(e.event_id)));

@@ -125,6 +125,29 @@ describe('page unload during a beacon', () => {
   });
 });
 
+describe('the previous page finishing its delete while this page loads', () => {
+  it('does not send again events it unmarked between this page reading the queue and filtering it', async () => {
+    const network = fakeNetwork();
+    const page1 = await loadSdk({ flushMs: 60_000 });
+    page1.track('click');
+    await settle();
+    const before = await readStored();
+    hidePage();
+    await settle();
+    expect(network.sent.map((s) => s.via)).toEqual(['beacon']);
+    // The next page reads the queue before the previous page's delete commits...
+    await rewriteStored(before);
+    localStorage.setItem('cs_sent', JSON.stringify(before.map((e) => e.event_id)));
+
+    newPageLoad();
+    await loadSdk({ flushMs: 60_000, autoPageviews: false });
+    // ...and the previous page unmarks its ids (delete committed) before this page filters.
+    localStorage.setItem('cs_sent', '[]');
+    await settle(40);
+    expect(network.sent).toHaveLength(1); // nothing sent a second time
+  });
+});
+
 describe('a failing IndexedDB', () => {
   /** An IndexedDB that refuses to open, as in some private windows or with a full disk. */
   function breakIndexedDB(): void {
