@@ -17,6 +17,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_START_TIMEOUT_S = 120
 
 
+@pytest.fixture(autouse=True)
+def no_metrics_left_by_another_test() -> None:
+    """Powertools' Metrics instances share one metric set per process, and an ETL run
+    in-process adds metrics it never flushes (only the Lambda handler does): every test
+    starts from an empty set, as every Lambda process runs its own handler only."""
+    from clickstream.observability import get_metrics
+
+    get_metrics("tests").clear_metrics()
+
+
 def stack_client(stack: dict[str, str], service: str) -> Any:
     """A boto3 client for one service of the local stack's moto server."""
     import boto3

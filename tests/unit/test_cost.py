@@ -249,10 +249,6 @@ def test_the_function_log_bytes_the_model_assumes_cover_what_the_handler_writes(
     from clickstream.ingest import handler as handler_module
     from tests.unit.test_ingest_handler import fresh, post
 
-    # Powertools' Metrics instances share one metric set per process: what earlier tests
-    # of other functions added (an ETL run in-process) would be flushed here. A Lambda
-    # process only ever runs its own handler.
-    handler_module.metrics.clear_metrics()
     stream = io.StringIO()
     previous = handler_module.logger.registered_handler.setStream(stream)
     try:
