@@ -101,20 +101,28 @@ describe('offline queue (IndexedDB)', () => {
   });
 });
 
+/**
+ * A page whose beacon left but whose IndexedDB delete had not committed when the next
+ * page read the queue: the events are put back as they were before the hand-off, their
+ * ids marked as sent.
+ */
+async function beaconWithUncommittedDelete(): Promise<ReturnType<typeof fakeNetwork>> {
+  const network = fakeNetwork();
+  const page1 = await loadSdk({ flushMs: 60_000 });
+  page1.track('click');
+  await settle();
+  const before = await readStored();
+  hidePage();
+  await settle();
+  expect(network.sent.map((s) => s.via)).toEqual(['beacon']);
+  await rewriteStored(before);
+  localStorage.setItem('cs_sent', JSON.stringify(before.map((e) => e.event_id)));
+  return network;
+}
+
 describe('page unload during a beacon', () => {
   it('does not send again events whose IndexedDB delete did not commit before the page ended', async () => {
-    const network = fakeNetwork();
-    const page1 = await loadSdk({ flushMs: 60_000 });
-    page1.track('click');
-    await settle();
-    // The page ends right after the beacon: simulate the IndexedDB delete never running
-    // by putting the events back as they were before the hand-off.
-    const before = await readStored();
-    hidePage();
-    await settle();
-    expect(network.sent.map((s) => s.via)).toEqual(['beacon']);
-    await rewriteStored(before);
-    localStorage.setItem('cs_sent', JSON.stringify(before.map((e) => e.event_id)));
+    const network = await beaconWithUncommittedDelete();
 
     newPageLoad();
     await loadSdk({ flushMs: 60_000, autoPageviews: false });
@@ -127,17 +135,8 @@ describe('page unload during a beacon', () => {
 
 describe('the previous page finishing its delete while this page loads', () => {
   it('does not send again events it unmarked between this page reading the queue and filtering it', async () => {
-    const network = fakeNetwork();
-    const page1 = await loadSdk({ flushMs: 60_000 });
-    page1.track('click');
-    await settle();
-    const before = await readStored();
-    hidePage();
-    await settle();
-    expect(network.sent.map((s) => s.via)).toEqual(['beacon']);
     // The next page reads the queue before the previous page's delete commits...
-    await rewriteStored(before);
-    localStorage.setItem('cs_sent', JSON.stringify(before.map((e) => e.event_id)));
+    const network = await beaconWithUncommittedDelete();
 
     newPageLoad();
     await loadSdk({ flushMs: 60_000, autoPageviews: false });
