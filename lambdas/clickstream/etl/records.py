@@ -309,6 +309,25 @@ def _remember(memo: dict[str, Any], url: str, value: Any) -> Any:
 
 
 @lru_cache(maxsize=16)
+def _time_and_utc(text: Any, field: str) -> tuple[datetime, datetime | None]:
+    """The time and its UTC value (None beyond Python's years in UTC). A time written
+    with "Z" is UTC (no offset to check, no conversion); anything else, and any time
+    Python cannot read, takes _parse_time (which says why it refuses one)."""
+    if text.__class__ is str and text[-1:] == "Z":
+        try:
+            moment = _fromisoformat(text)
+        except ValueError:
+            moment = _parse_time(text, field)
+        if moment.tzinfo is None:
+            moment = _parse_time(text, field)
+        return moment, moment
+    moment = _parse_time(text, field)
+    return moment, _utc(moment)
+
+
+_fromisoformat = datetime.fromisoformat
+
+
 def line_parser(
     source_key: str, window: TimeWindow = DEFAULT_WINDOW
 ) -> Callable[[bytes], ParsedEvent]:
@@ -327,7 +346,6 @@ def line_parser(
     is_valid = event_validator().is_valid
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
-    fromisoformat = datetime.fromisoformat
     new_tuple = tuple.__new__
     paths = _PATHS
     hosts = _HOSTS
@@ -368,19 +386,7 @@ def line_parser(
             raise RejectedRecord("utm: not an object")
         if client_ts is not None and client_ts.__class__ is not str:
             raise RejectedRecord("client_ts: not a string")
-        # A time written with "Z" is UTC (no offset to check, no conversion); anything
-        # else, and any time Python cannot read, takes _parse_time (which says why).
-        if received_text.__class__ is str and received_text[-1:] == "Z":
-            try:
-                received_at = fromisoformat(received_text)
-            except ValueError:
-                received_at = _parse_time(received_text, "received_at")
-            if received_at.tzinfo is None:
-                received_at = _parse_time(received_text, "received_at")
-            received_utc: datetime | None = received_at
-        else:
-            received_at = _parse_time(received_text, "received_at")
-            received_utc = _utc(received_at)
+        received_at, received_utc = _time_and_utc(received_text, "received_at")
         if received_utc is None or (
             low is not None and not (low <= received_utc < high)  # type: ignore[operator]
         ):
@@ -395,17 +401,7 @@ def line_parser(
         get = record.get
         # The schema pins ts to RFC 3339 with an offset of at most 15:59.
         ts: str = record["ts"]
-        if ts[-1] == "Z":
-            try:
-                event_time = fromisoformat(ts)
-            except ValueError:
-                event_time = _parse_time(ts, "ts")
-            if event_time.tzinfo is None:
-                event_time = _parse_time(ts, "ts")
-            event_utc: datetime | None = event_time
-        else:
-            event_time = _parse_time(ts, "ts")
-            event_utc = _utc(event_time)
+        event_time, event_utc = _time_and_utc(ts, "ts")
         if event_utc is None:
             # Beyond Python's years 1-9999 in UTC: year 1 with a positive offset, or 9999
             # with a negative one.
